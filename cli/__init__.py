@@ -1,0 +1,1 @@
+"""The ``vecbridge`` command line."""

@@ -1,0 +1,322 @@
+"""``vecbridge``: ingest, query and manage collections on any store from the shell.
+
+Every command takes ``--store URL`` (default: ``$VECBRIDGE_STORE``, else an embedded Qdrant Edge
+store under ``$VECBRIDGE_HOME`` or ``~/.vecbridge``) and prints a table, or JSON with ``--json``.
+Errors print one line saying what to do and exit with status 1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from vecbridge.core import Collection, Embedder, Hit, Metric, VecbridgeError, VectorStore, connect
+from vecbridge.core.filters import parse_filter
+
+from .embedding import default_embedder, resolve_embedder
+from .sources import Chunk, read_sources
+
+app = typer.Typer(
+    name="vecbridge",
+    help="Embed text and store, query and migrate vectors in Qdrant, Weaviate, Pinecone and pgvector.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+
+def home() -> Path:
+    return Path(os.environ.get("VECBRIDGE_HOME", "~/.vecbridge")).expanduser()
+
+
+def default_store_url() -> str:
+    return os.environ.get("VECBRIDGE_STORE") or f"qdrant+edge://{home() / 'qdrant'}"
+
+
+StoreOpt = Annotated[
+    str | None, typer.Option("--store", "-s", help="Store URL (default: $VECBRIDGE_STORE or embedded Qdrant Edge).")
+]
+CollectionOpt = Annotated[str, typer.Option("--collection", "-c", help="Collection name.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of tables.")]
+
+
+@contextmanager
+def cli_errors() -> Iterator[None]:
+    """Our errors become one red line and exit 1; Ctrl-C exits 130 with a hint."""
+    try:
+        yield
+    except VecbridgeError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        err.print("interrupted: run the same command again to continue (writes are idempotent)")
+        raise typer.Exit(130) from None
+
+
+def _open(url: str | None) -> VectorStore:
+    return connect(url or default_store_url())
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
+        disable=not err.is_terminal and os.environ.get("VECBRIDGE_PROGRESS") != "1",
+    )
+
+
+def ingest_chunks(
+    store: VectorStore,
+    collection: str,
+    chunks: list[Chunk],
+    embedder: Embedder,
+    *,
+    metric: Metric = Metric.COSINE,
+    batch_size: int = 100,
+) -> int:
+    """Embed and upsert chunks with a progress bar. Returns how many were written."""
+    coll = Collection.open(store, collection, embedder=embedder, metric=metric)
+    with _progress() as bar:
+        task = bar.add_task(f"ingest {collection}", total=len(chunks), rate="")
+        coll.add_texts(
+            [c.text for c in chunks],
+            ids=[c.id for c in chunks],
+            metadatas=[c.metadata for c in chunks],
+            batch_size=batch_size,
+            progress=lambda n: bar.update(task, advance=n),
+        )
+    return len(chunks)
+
+
+def _hits_table(title: str, hits: list[Hit]) -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column("#", justify="right")
+    table.add_column("score", justify="right")
+    table.add_column("id")
+    table.add_column("text", overflow="fold", max_width=70)
+    table.add_column("metadata", overflow="fold", max_width=40)
+    for i, h in enumerate(hits, 1):
+        text = (h.text or "")[:200]
+        table.add_row(str(i), f"{h.score:.4f}", h.id, text, json.dumps(h.metadata, ensure_ascii=False))
+    return table
+
+
+def _hit_dict(hit: Hit) -> dict[str, Any]:
+    d = asdict(hit)
+    if d.get("vector") is None:
+        d.pop("vector", None)
+    return d
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (.txt, .md, .jsonl with id/text/metadata).")],
+    collection: CollectionOpt,
+    store: StoreOpt = None,
+    embedder: Annotated[
+        str | None,
+        typer.Option(help="Embedder name (hashing, gemini, sentence-transformers). Default: the collection's own."),
+    ] = None,
+    dimension: Annotated[int | None, typer.Option(help="Vector dimension for a new collection.")] = None,
+    metric: Annotated[str, typer.Option(help="cosine, dot or euclidean (new collections).")] = "cosine",
+    chunk_size: Annotated[int, typer.Option(help="Maximum characters per chunk.")] = 1000,
+    chunk_overlap: Annotated[int, typer.Option(help="Characters shared by neighbouring chunks.")] = 200,
+    batch_size: Annotated[int, typer.Option(help="Texts embedded and written per batch.")] = 100,
+    as_json: JsonOpt = False,
+) -> None:
+    """Chunk, embed and store files. Running it again updates the same records (ids are
+    ``path#chunk`` or the JSONL ``id``), so an interrupted ingest is finished by re-running it."""
+    with cli_errors():
+        chunks = list(read_sources(paths, chunk_size=chunk_size, overlap=chunk_overlap))
+        if not chunks:
+            raise typer.BadParameter("no text found in the given paths")
+        db = _open(store)
+        try:
+            emb, why = resolve_embedder(db, collection, embedder, dimension)
+            if not as_json:
+                err.print(f"embedder: {why}")
+            n = ingest_chunks(db, collection, chunks, emb, metric=Metric.parse(metric), batch_size=batch_size)
+            total = db.count(collection)
+        finally:
+            db.close()
+        if as_json:
+            print(
+                json.dumps(
+                    {"collection": collection, "written": n, "count": total, "embedder": emb.fingerprint.to_dict()}
+                )
+            )
+        else:
+            out.print(f"wrote {n} chunks to {collection!r} ({total} records in the collection)")
+
+
+@app.command()
+def query(
+    text: Annotated[str, typer.Argument(help="What to search for.")],
+    collection: CollectionOpt,
+    store: StoreOpt = None,
+    k: Annotated[int, typer.Option("-k", help="Number of hits.")] = 5,
+    filter: Annotated[
+        str | None, typer.Option(help='Metadata filter as JSON, e.g. \'{"year": {"$gte": 2020}}\'.')
+    ] = None,
+    embedder: Annotated[str | None, typer.Option(help="Embedder name (default: the collection's own).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Search a collection with a text query."""
+    with cli_errors():
+        flt: Any = None
+        if filter:
+            try:
+                flt = json.loads(filter)
+            except json.JSONDecodeError as exc:
+                raise typer.BadParameter(f"--filter is not valid JSON: {exc.msg}") from None
+            parse_filter(flt)  # bad filters fail before anything is embedded
+        db = _open(store)
+        try:
+            spec = db.describe_collection(collection)
+            emb, _ = resolve_embedder(db, collection, embedder, spec.dimension)
+            hits = Collection.open(db, collection, embedder=emb, create=False).search(text, k=k, filter=flt)
+        finally:
+            db.close()
+        if as_json:
+            print(json.dumps([_hit_dict(h) for h in hits], ensure_ascii=False))
+        else:
+            out.print(_hits_table(f"{len(hits)} hits for {text!r} in {collection}", hits))
+
+
+@app.command()
+def collections(
+    store: Annotated[str | None, typer.Argument(help="Store URL (default: the embedded store).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List collections with dimension, metric, count and embedder fingerprint."""
+    with cli_errors():
+        db = _open(store)
+        try:
+            rows = []
+            for name in db.list_collections():
+                spec = db.describe_collection(name)
+                rows.append({**spec.to_dict(), "count": db.count(name)})
+        finally:
+            db.close()
+        if as_json:
+            print(json.dumps(rows, ensure_ascii=False))
+            return
+        table = Table(title=f"collections in {store or default_store_url()}", title_justify="left")
+        for col in ("name", "dimension", "metric", "count", "embedder"):
+            table.add_column(col, justify="right" if col in ("dimension", "count") else "left")
+        for r in rows:
+            emb = r["embedder"]
+            fp = (
+                f"{emb['provider']}:{emb['model']}" + (f" ({emb['task']})" if emb and emb.get("task") else "")
+                if emb
+                else "-"
+            )
+            table.add_row(r["name"], str(r["dimension"]), r["metric"], str(r["count"]), fp)
+        out.print(table)
+
+
+@app.command()
+def drop(
+    collection: CollectionOpt,
+    store: StoreOpt = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete a collection and all its records."""
+    with cli_errors():
+        if not yes:
+            if not sys.stdin.isatty():
+                raise typer.BadParameter("refusing to drop without --yes when not run interactively")
+            typer.confirm(f"Drop collection {collection!r} and all its records?", abort=True)
+        db = _open(store)
+        try:
+            dropped = db.drop_collection(collection)
+        finally:
+            db.close()
+        out.print(f"dropped {collection!r}" if dropped else f"{collection!r} did not exist")
+
+
+DEMO_QUERIES: list[tuple[str, dict[str, Any] | None]] = [
+    ("how do vector databases filter search results", None),
+    ("baking bread with sourdough", None),
+    ("planets and telescopes", {"year": {"$gte": 2020}}),
+]
+
+
+@app.command()
+def demo(
+    store: StoreOpt = None,
+    collection: CollectionOpt = "demo",
+    as_json: JsonOpt = False,
+) -> None:
+    """Ingest the bundled sample corpus into an embedded store and run a few queries.
+
+    Needs no server and no API key. Uses Gemini when GEMINI_API_KEY is set, else a local
+    sentence-transformers model when installed, else the offline hashing embedder — and says which.
+    """
+    with cli_errors():
+        url = store or f"qdrant+edge://{home() / 'demo'}"
+        sample = resources.files("vecbridge.cli") / "data" / "sample.jsonl"
+        with resources.as_file(sample) as path:
+            chunks = list(read_sources([path]))
+        emb, why = default_embedder()
+        db = connect(url)
+        try:
+            db.drop_collection(collection)  # a fresh demo every time, whatever embedder ran last
+            if not as_json:
+                out.print(f"[bold]store[/bold]    {url}\n[bold]embedder[/bold] {why}")
+            ingest_chunks(db, collection, chunks, emb)
+            coll = Collection.open(db, collection, embedder=emb, create=False)
+            results = [(q, f, coll.search(q, k=3, filter=f)) for q, f in DEMO_QUERIES]
+            count = coll.count()
+        finally:
+            db.close()
+        if as_json:
+            print(
+                json.dumps(
+                    {
+                        "store": url,
+                        "embedder": emb.fingerprint.to_dict(),
+                        "count": count,
+                        "queries": [
+                            {"query": q, "filter": f, "hits": [_hit_dict(h) for h in hits]} for q, f, hits in results
+                        ],
+                    },
+                    ensure_ascii=False,
+                )
+            )
+            return
+        out.print(f"ingested {count} sample documents into {collection!r}\n")
+        for q, f, hits in results:
+            title = f"{q!r}" + (f" where {json.dumps(f)}" if f else "")
+            out.print(_hits_table(title, hits))
+        out.print(
+            f"\nTry: vecbridge query \"your question\" --store '{url}' --collection {collection} "
+            '--filter \'{"topic": "cooking"}\''
+        )
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

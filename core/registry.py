@@ -1,0 +1,166 @@
+"""Connector and embedder registry, after fsspec's: a name maps to ``"module:Class"`` plus the
+pip extra that provides it, imported lazily on first use. Third-party packages add their own
+through entry points (groups ``vecbridge.connectors`` and ``vecbridge.embedders``) or at run time
+with :func:`register_connector` / :func:`register_embedder`.
+
+A connector class provides ``from_url(url: str, **options)``; an embedder class is called with
+keyword options and provides ``from_fingerprint(fingerprint)``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import Any, cast
+
+from .embedders import Embedder
+from .errors import ConnectorNotFound, InvalidInput, MissingExtra
+from .models import EmbedderFingerprint
+from .store import VectorStore
+
+__all__ = [
+    "available_connectors",
+    "available_embedders",
+    "connect",
+    "embedder_from_fingerprint",
+    "load_embedder",
+    "register_connector",
+    "register_embedder",
+]
+
+CONNECTOR_GROUP = "vecbridge.connectors"
+EMBEDDER_GROUP = "vecbridge.embedders"
+
+
+@dataclass(frozen=True)
+class Entry:
+    target: str  # "package.module:Class"
+    extra: str | None  # pip extra that installs its dependencies
+
+
+_CONNECTORS: dict[str, Entry] = {
+    "qdrant": Entry("vecbridge.connectors.qdrant:QdrantStore", "qdrant"),
+    "qdrants": Entry("vecbridge.connectors.qdrant:QdrantStore", "qdrant"),
+    "qdrant+local": Entry("vecbridge.connectors.qdrant:QdrantStore", "qdrant"),
+    "qdrant+edge": Entry("vecbridge.connectors.qdrant:QdrantEdgeStore", "qdrant"),
+    "pgvector": Entry("vecbridge.connectors.pgvector:PgVectorStore", "pgvector"),
+    "pgvector+embedded": Entry("vecbridge.connectors.pgvector:PgVectorStore", "pgvector"),
+    "weaviate": Entry("vecbridge.connectors.weaviate:WeaviateStore", "weaviate"),
+    "weaviates": Entry("vecbridge.connectors.weaviate:WeaviateStore", "weaviate"),
+    "weaviate+cloud": Entry("vecbridge.connectors.weaviate:WeaviateStore", "weaviate"),
+    "pinecone": Entry("vecbridge.connectors.pinecone:PineconeStore", "pinecone"),
+    "pinecone+local": Entry("vecbridge.connectors.pinecone:PineconeStore", "pinecone"),
+}
+
+_EMBEDDERS: dict[str, Entry] = {
+    "hashing": Entry("vecbridge.connectors.hashing:HashingEmbedder", None),
+    "gemini": Entry("vecbridge.connectors.gemini:GeminiEmbedder", "gemini"),
+    "sentence-transformers": Entry("vecbridge.connectors.local:SentenceTransformerEmbedder", "local"),
+}
+
+_entry_points_loaded = False
+
+
+def _load_entry_points() -> None:
+    """Add third-party registrations once; built-in names win over entry points of the same name."""
+    global _entry_points_loaded
+    if _entry_points_loaded:
+        return
+    _entry_points_loaded = True
+    for group, table in ((CONNECTOR_GROUP, _CONNECTORS), (EMBEDDER_GROUP, _EMBEDDERS)):
+        for ep in entry_points(group=group):
+            table.setdefault(ep.name.lower(), Entry(ep.value, None))
+
+
+def register_connector(scheme: str, target: str, *, extra: str | None = None, clobber: bool = False) -> None:
+    """Register ``scheme`` -> ``"module:Class"`` at run time."""
+    _register(_CONNECTORS, scheme, target, extra, clobber)
+
+
+def register_embedder(name: str, target: str, *, extra: str | None = None, clobber: bool = False) -> None:
+    """Register embedder ``name`` -> ``"module:Class"`` at run time."""
+    _register(_EMBEDDERS, name, target, extra, clobber)
+
+
+def _register(table: dict[str, Entry], name: str, target: str, extra: str | None, clobber: bool) -> None:
+    _load_entry_points()
+    key = name.lower()
+    if ":" not in target:
+        raise InvalidInput(f"target must look like 'package.module:Class', got {target!r}")
+    if key in table and not clobber and table[key].target != target:
+        raise InvalidInput(f"{name!r} is already registered to {table[key].target}; pass clobber=True to replace it")
+    table[key] = Entry(target, extra)
+
+
+def available_connectors() -> dict[str, str]:
+    """URL scheme -> "module:Class" of every known connector."""
+    _load_entry_points()
+    return {k: v.target for k, v in sorted(_CONNECTORS.items())}
+
+
+def available_embedders() -> dict[str, str]:
+    """Name -> "module:Class" of every known embedder."""
+    _load_entry_points()
+    return {k: v.target for k, v in sorted(_EMBEDDERS.items())}
+
+
+def _import(entry: Entry, what: str) -> Any:
+    module_name, _, attr = entry.target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except MissingExtra:
+        raise
+    except ImportError as exc:
+        if entry.extra and not (exc.name or "").startswith(module_name):
+            raise MissingExtra(what, entry.extra, exc) from exc
+        raise
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise ConnectorNotFound(f"{entry.target} does not exist (registered for {what})") from None
+
+
+def connect(url: str, **options: Any) -> VectorStore:
+    """Open the store at ``url``; the scheme picks the connector.
+
+    >>> from vecbridge.core import connect
+    >>> store = connect("qdrant+local://:memory:")  # doctest: +SKIP
+    """
+    from .urls import parse_store_url
+
+    parsed = parse_store_url(url)
+    _load_entry_points()
+    entry = _CONNECTORS.get(parsed.scheme)
+    if entry is None:
+        known = ", ".join(sorted(_CONNECTORS))
+        raise ConnectorNotFound(
+            f"no connector for scheme {parsed.scheme!r}; known schemes: {known}. "
+            "Third-party connectors register under the 'vecbridge.connectors' entry point group"
+        )
+    cls = _import(entry, f"the {parsed.scheme!r} connector")
+    return cast(VectorStore, cls.from_url(url, **options))
+
+
+def load_embedder(name: str, **options: Any) -> Embedder:
+    """Build the embedder registered as ``name`` (``hashing``, ``gemini``, ``sentence-transformers``)."""
+    _load_entry_points()
+    entry = _EMBEDDERS.get(name.lower())
+    if entry is None:
+        known = ", ".join(sorted(_EMBEDDERS))
+        raise ConnectorNotFound(f"no embedder named {name!r}; known embedders: {known}")
+    cls = _import(entry, f"the {name!r} embedder")
+    return cast(Embedder, cls(**options))
+
+
+def embedder_from_fingerprint(fingerprint: EmbedderFingerprint) -> Embedder:
+    """Rebuild the embedder a collection was made with (its API key comes from the environment)."""
+    _load_entry_points()
+    entry = _EMBEDDERS.get(fingerprint.provider.lower())
+    if entry is None:
+        raise ConnectorNotFound(
+            f"the collection was embedded with {fingerprint.describe()}, but no embedder named "
+            f"{fingerprint.provider!r} is installed"
+        )
+    cls = _import(entry, f"the {fingerprint.provider!r} embedder")
+    return cast(Embedder, cls.from_fingerprint(fingerprint))

@@ -1,0 +1,111 @@
+"""Checks run on every record before any connector sends it, so bad input fails the same way
+on every store and nothing of a bad batch is written."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from .errors import DimensionMismatch, InvalidInput
+from .models import Metric, Record
+
+__all__ = ["as_vector", "check_metadata", "validate_records", "validate_vector"]
+
+MAX_ID_LENGTH = 512
+
+
+def as_vector(vector: Any, dimension: int, *, what: str = "vector", metric: Metric | None = None) -> np.ndarray:
+    """Return ``vector`` as a float32 array after checking its shape and values."""
+    try:
+        arr = np.asarray(vector, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"{what} is not a sequence of numbers") from None
+    if arr.ndim != 1:
+        raise InvalidInput(f"{what} must be one-dimensional, got shape {arr.shape}")
+    if arr.shape[0] != dimension:
+        raise DimensionMismatch(
+            f"{what} has {arr.shape[0]} dimensions but the collection expects {dimension}: "
+            "embed with the collection's model and dimension"
+        )
+    if not np.isfinite(arr).all():
+        raise InvalidInput(f"{what} contains NaN or infinity: check the embedding that produced it")
+    if metric is Metric.COSINE and not arr.any():
+        raise InvalidInput(f"{what} is all zeros, which has no direction for cosine similarity")
+    return arr.astype(np.float32)
+
+
+def validate_vector(vector: Any, dimension: int, metric: Metric | None = None) -> list[float]:
+    """Check a query vector and return it as a plain list of floats."""
+    return [float(x) for x in as_vector(vector, dimension, what="query vector", metric=metric)]
+
+
+def check_metadata(metadata: Any, *, where: str) -> None:
+    """Metadata must be a JSON object: str keys; str/int/float/bool/None/list/dict values."""
+    if not isinstance(metadata, Mapping):
+        raise InvalidInput(f"{where}: metadata must be a dict, got {type(metadata).__name__}")
+    for key, value in metadata.items():
+        if not isinstance(key, str) or not key:
+            raise InvalidInput(f"{where}: metadata keys must be non-empty strings, got {key!r}")
+        _check_json_value(value, f"{where}: metadata[{key!r}]")
+
+
+def _check_json_value(value: Any, where: str) -> None:
+    if value is None or isinstance(value, (str, bool, int)):
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise InvalidInput(f"{where} is {value}, which JSON cannot carry; use None or a finite number")
+        return
+    if isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            _check_json_value(item, f"{where}[{i}]")
+        return
+    if isinstance(value, Mapping):
+        check_metadata(value, where=where)
+        return
+    raise InvalidInput(
+        f"{where} has type {type(value).__name__}; metadata values must be str, int, float, bool, "
+        "None, lists or dicts (convert dates to ISO strings)"
+    )
+
+
+def validate_records(records: Iterable[Record], dimension: int, metric: Metric | None = None) -> list[Record]:
+    """Check a batch: ids, vectors, text and metadata. Raises before anything is written.
+
+    Returns the records with their vectors as float lists, which every SDK accepts.
+    """
+    out: list[Record] = []
+    seen: dict[str, int] = {}
+    for i, rec in enumerate(records):
+        if not isinstance(rec, Record):
+            raise InvalidInput(f"item {i} is a {type(rec).__name__}, not a vecbridge Record")
+        if not isinstance(rec.id, str) or not rec.id:
+            raise InvalidInput(f"record {i}: id must be a non-empty string, got {rec.id!r} (use str(id))")
+        if len(rec.id) > MAX_ID_LENGTH:
+            raise InvalidInput(f"record {rec.id[:40]!r}...: id longer than {MAX_ID_LENGTH} characters")
+        if rec.id in seen:
+            raise InvalidInput(
+                f"duplicate id {rec.id!r} at positions {seen[rec.id]} and {i} of one batch: "
+                "which one should win is ambiguous, so deduplicate before upserting"
+            )
+        seen[rec.id] = i
+        if rec.text is not None and (not isinstance(rec.text, str) or not rec.text.strip()):
+            raise InvalidInput(f"record {rec.id!r}: text must be a non-empty string or None")
+        vec = as_vector(rec.vector, dimension, what=f"vector of record {rec.id!r}", metric=metric)
+        check_metadata(rec.metadata if rec.metadata is not None else {}, where=f"record {rec.id!r}")
+        out.append(Record(rec.id, vec.tolist(), rec.text, dict(rec.metadata or {})))
+    return out
+
+
+def check_ids(ids: Sequence[str]) -> list[str]:
+    """Ids passed to get/delete: non-empty strings."""
+    if isinstance(ids, str):
+        raise InvalidInput("ids must be a list of strings, not a single string: wrap it as [id]")
+    out = list(ids)
+    for i in out:
+        if not isinstance(i, str) or not i:
+            raise InvalidInput(f"ids must be non-empty strings, got {i!r}")
+    return out

@@ -1,0 +1,13 @@
+"""Every store backend the conformance suite runs on. A new store joins with one line in
+``BACKENDS``; its factory and skip rule live in its own module under ``tests/backends/``."""
+
+from __future__ import annotations
+
+from tests.backends import qdrant as _qdrant
+from vecbridge.testing import Backend
+
+BACKENDS: list[Backend] = [
+    _qdrant.EDGE,
+    _qdrant.LOCAL,
+    _qdrant.SERVER,
+]
