@@ -7,7 +7,13 @@ is packaged without editing a list.
 
 from setuptools import find_namespace_packages, setup
 
-ROOTS = {"vecbridge.core": "core", "vecbridge.connectors": "connectors", "vecbridge.cli": "cli", "vecbridge.testing": "testing"}
+ROOTS = {
+    "vecbridge.core": "core",
+    "vecbridge.connectors": "connectors",
+    "vecbridge.cli": "cli",
+    "vecbridge.testing": "testing",
+    "vecbridge.integrations": "integrations",
+}
 
 packages = []
 for name, folder in ROOTS.items():

@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from vecbridge.core import Collection, Embedder, Hit, Metric, VecbridgeError, VectorStore, connect
+from vecbridge.core import Collection, Embedder, Hit, Metric, VecbridgeError, VectorStore, connect, load_embedder
 from vecbridge.core.filters import parse_filter
 
 from .embedding import default_embedder, resolve_embedder
@@ -312,6 +312,159 @@ def demo(
             f"\nTry: vecbridge query \"your question\" --store '{url}' --collection {collection} "
             '--filter \'{"topic": "cooking"}\''
         )
+
+
+def _rate_progress(total: int | None, description: str) -> tuple[Progress, Any]:
+    bar = _progress()
+    task = bar.add_task(description, total=total, rate="")
+    return bar, task
+
+
+@app.command()
+def migrate(
+    source: Annotated[str, typer.Argument(help="Source store URL.")],
+    destination: Annotated[str, typer.Argument(help="Destination store URL.")],
+    collection: CollectionOpt,
+    to_collection: Annotated[str | None, typer.Option(help="Name in the destination (default: the same).")] = None,
+    batch_size: Annotated[int, typer.Option(help="Records read and written per batch.")] = 500,
+    checkpoint: Annotated[
+        Path | None, typer.Option(help="Checkpoint file (default: one per migration under VECBRIDGE_HOME).")
+    ] = None,
+    restart: Annotated[bool, typer.Option(help="Ignore an existing checkpoint and copy from the start.")] = False,
+    verify: Annotated[bool, typer.Option(help="Compare counts, every id and a sample afterwards.")] = True,
+    sample: Annotated[int, typer.Option(help="Records compared in full by --verify.")] = 100,
+    dimension: Annotated[
+        int | None, typer.Option(help="Truncate Matryoshka vectors to this dimension and re-normalise.")
+    ] = None,
+    force_truncate: Annotated[bool, typer.Option(help="Truncate even if the model is not known to allow it.")] = False,
+    re_embed: Annotated[bool, typer.Option("--re-embed", help="Recompute vectors from the stored text.")] = False,
+    embedder: Annotated[str | None, typer.Option(help="Embedder for --re-embed.")] = None,
+    check: Annotated[bool, typer.Option(help="Check every record against the destination's rules first.")] = True,
+    dry_run: Annotated[bool, typer.Option(help="Show the plan and any problems; write nothing.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Copy a collection between stores: streamed, resumable after a crash or Ctrl-C, verified."""
+    from vecbridge.core.migration import migrate as run_migration
+
+    with cli_errors():
+        if re_embed and not embedder:
+            raise typer.BadParameter("--re-embed needs --embedder NAME (and optionally --dimension)")
+        src, dst = connect(source), connect(destination)
+        try:
+            re_embedder = None
+            if re_embed:
+                options: dict[str, Any] = {"dimension": dimension} if dimension else {}
+                re_embedder = load_embedder(embedder or "", **options)
+            bar, task = _rate_progress(None, f"migrate {collection}")
+            with bar:
+                report = run_migration(
+                    src,
+                    dst,
+                    collection,
+                    to_collection=to_collection,
+                    batch_size=batch_size,
+                    checkpoint=checkpoint,
+                    resume=not restart,
+                    verify=verify,
+                    sample_size=sample,
+                    dimension=None if re_embed else dimension,
+                    force_truncate=force_truncate,
+                    re_embedder=re_embedder,
+                    check_records=check,
+                    dry_run=dry_run,
+                    progress=lambda done, total: bar.update(task, completed=done, total=total),
+                    source_name=source,
+                    destination_name=destination,
+                )
+        finally:
+            src.close()
+            dst.close()
+        plan = report.plan
+        if as_json:
+            print(
+                json.dumps(
+                    {
+                        "source": plan.source.to_dict(),
+                        "destination": plan.destination.to_dict(),
+                        "records": plan.records,
+                        "destination_exists": plan.destination_exists,
+                        "problems": plan.problems,
+                        "dry_run": report.dry_run,
+                        "written": report.written,
+                        "resumed_from": report.resumed_from,
+                        "verification": None
+                        if report.verification is None
+                        else {
+                            "ok": report.verification.ok,
+                            "summary": report.verification.summary(),
+                            "missing_ids": report.verification.missing_ids[:100],
+                            "changed": dict(list(report.verification.changed.items())[:100]),
+                        },
+                        "ok": report.ok,
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        elif report.dry_run:
+            out.print(
+                f"plan: {plan.records} records of {plan.source.name!r} ({plan.source.dimension}-d, "
+                f"{plan.source.metric.value}) -> {plan.destination.name!r} ({plan.destination.dimension}-d) "
+                f"in {destination} ({'exists' if plan.destination_exists else 'will be created'})"
+            )
+            for p in plan.problems[:50]:
+                out.print(f"  [yellow]cannot carry[/yellow] {p}")
+            out.print("no problems found" if not plan.problems else f"{len(plan.problems)} problem(s)")
+        else:
+            resumed = f" (resumed after {report.resumed_from})" if report.resumed_from else ""
+            out.print(f"copied {report.written} records{resumed} to {plan.destination.name!r}")
+            if report.verification is not None:
+                out.print(report.verification.summary(), highlight=False)
+        if not report.ok:
+            raise typer.Exit(1)
+
+
+@app.command("export")
+def export_cmd(
+    store: Annotated[str, typer.Argument(help="Store URL.")],
+    collection: CollectionOpt,
+    file: Annotated[Path, typer.Argument(help="Parquet file to write.")],
+) -> None:
+    """Write a collection to a Parquet file (ids, vectors, text, metadata, spec)."""
+    from vecbridge.core.parquet import export_parquet
+
+    with cli_errors():
+        db = connect(store)
+        try:
+            total = db.count(collection)
+            bar, task = _rate_progress(total, f"export {collection}")
+            with bar:
+                n = export_parquet(db, collection, file, progress=lambda k: bar.update(task, advance=k))
+        finally:
+            db.close()
+        out.print(f"exported {n} records of {collection!r} to {file}")
+
+
+@app.command("import")
+def import_cmd(
+    file: Annotated[Path, typer.Argument(help="Parquet file written by 'vecbridge export'.")],
+    store: Annotated[str, typer.Argument(help="Store URL.")],
+    collection: Annotated[str | None, typer.Option("--collection", "-c", help="Name (default: as exported).")] = None,
+) -> None:
+    """Load a Parquet export into a store (creating the collection from the file's spec)."""
+    from vecbridge.core.parquet import import_parquet, read_parquet_spec
+
+    with cli_errors():
+        spec = read_parquet_spec(file)
+        db = connect(store)
+        try:
+            bar, task = _rate_progress(None, f"import {collection or spec.name}")
+            with bar:
+                spec, n = import_parquet(
+                    file, db, collection=collection, progress=lambda k: bar.update(task, advance=k)
+                )
+        finally:
+            db.close()
+        out.print(f"imported {n} records into {spec.name!r}")
 
 
 def main() -> None:

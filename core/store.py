@@ -147,6 +147,12 @@ class BaseVectorStore:
     def _close(self) -> None:
         """Release clients, pools, servers."""
 
+    def check_record(self, record: Record) -> list[str]:
+        """What would stop this store from keeping ``record`` intact (e.g. Pinecone's flat
+        metadata rules), as messages; empty when it can. Migration asks this of every record
+        before it writes anything, so problems are reported up front. Override per store."""
+        return []
+
     # ----- public API ---------------------------------------------------------------------
 
     def list_collections(self) -> list[str]:

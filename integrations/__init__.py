@@ -1,0 +1,1 @@
+"""Adapters that put vecbridge collections and embedders into other frameworks (optional extras)."""
