@@ -22,7 +22,18 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from vecbridge.core import Collection, Embedder, Hit, Metric, VecbridgeError, VectorStore, connect, load_embedder
+from vecbridge.core import (
+    Collection,
+    Embedder,
+    Hit,
+    Metric,
+    Record,
+    VecbridgeError,
+    VectorStore,
+    connect,
+    load_embedder,
+)
+from vecbridge.core.cache import CachedEmbedder
 from vecbridge.core.filters import parse_filter
 
 from .embedding import default_embedder, resolve_embedder
@@ -60,7 +71,7 @@ def cli_errors() -> Iterator[None]:
     try:
         yield
     except VecbridgeError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
+        err.print(f"[red]error:[/red] {exc}", highlight=False, markup=True, soft_wrap=True)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         err.print("interrupted: run the same command again to continue (writes are idempotent)")
@@ -107,6 +118,33 @@ def ingest_chunks(
     return len(chunks)
 
 
+def _ingest_with_batch_api(
+    store: VectorStore,
+    collection: str,
+    chunks: list[Chunk],
+    gemini: Any,
+    cached: CachedEmbedder | None,
+    metric: Metric,
+    poll_interval: float,
+) -> int:
+    """Embed every chunk through Gemini's Batch API (resumable: the job names are kept in
+    $VECBRIDGE_HOME/batch-jobs), then write the records."""
+    coll = Collection.open(store, collection, embedder=gemini, metric=metric)
+    state = home() / "batch-jobs" / f"{collection}.json"
+
+    def run(texts: list[str], **kw: Any) -> list[list[float]]:
+        return list(
+            gemini.embed_documents_batch_api(
+                texts, state_path=state, poll_interval=poll_interval, progress=lambda p: err.print(str(p)), **kw
+            )
+        )
+
+    texts = [c.text for c in chunks]
+    vectors = cached.embed_documents_with(run, texts) if cached is not None else run(texts)
+    records = [Record(c.id, v, c.text, c.metadata) for c, v in zip(chunks, vectors, strict=True)]
+    return coll.add_records(records)
+
+
 def _hits_table(title: str, hits: list[Hit]) -> Table:
     table = Table(title=title, title_justify="left")
     table.add_column("#", justify="right")
@@ -141,22 +179,45 @@ def ingest(
     chunk_size: Annotated[int, typer.Option(help="Maximum characters per chunk.")] = 1000,
     chunk_overlap: Annotated[int, typer.Option(help="Characters shared by neighbouring chunks.")] = 200,
     batch_size: Annotated[int, typer.Option(help="Texts embedded and written per batch.")] = 100,
+    cache: Annotated[
+        bool, typer.Option(help="Reuse embeddings of unchanged text from $VECBRIDGE_HOME/cache (no API cost).")
+    ] = True,
+    batch_api: Annotated[
+        bool, typer.Option("--batch-api", help="Gemini only: embed through the Batch API (half price, slower).")
+    ] = False,
+    poll_interval: Annotated[float, typer.Option(help="Seconds between Batch API status checks.")] = 30.0,
     as_json: JsonOpt = False,
 ) -> None:
     """Chunk, embed and store files. Running it again updates the same records (ids are
-    ``path#chunk`` or the JSONL ``id``), so an interrupted ingest is finished by re-running it."""
+    ``path#chunk`` or the JSONL ``id``) and, with the cache, re-embeds only changed text, so an
+    interrupted ingest is finished by re-running it."""
     with cli_errors():
         chunks = list(read_sources(paths, chunk_size=chunk_size, overlap=chunk_overlap))
         if not chunks:
             raise typer.BadParameter("no text found in the given paths")
         db = _open(store)
+        cached: CachedEmbedder | None = None
         try:
-            emb, why = resolve_embedder(db, collection, embedder, dimension)
+            base, why = resolve_embedder(db, collection, embedder, dimension)
+            if batch_api and not hasattr(base, "embed_documents_batch_api"):
+                raise typer.BadParameter(f"--batch-api needs the gemini embedder, not {base.fingerprint.provider}")
+            emb: Embedder = base
+            if cache:
+                cached = CachedEmbedder(base, home() / "cache" / "embeddings.sqlite")
+                emb = cached
             if not as_json:
                 err.print(f"embedder: {why}")
-            n = ingest_chunks(db, collection, chunks, emb, metric=Metric.parse(metric), batch_size=batch_size)
+            if batch_api:
+                n = _ingest_with_batch_api(db, collection, chunks, base, cached, Metric.parse(metric), poll_interval)
+            else:
+                n = ingest_chunks(db, collection, chunks, emb, metric=Metric.parse(metric), batch_size=batch_size)
             total = db.count(collection)
+            if cached is not None and not as_json:
+                stats = cached.stats()
+                err.print(f"embedding cache: {stats.get('hits', 0)} reused, {stats.get('misses', 0)} computed")
         finally:
+            if cached is not None:
+                cached.close()
             db.close()
         if as_json:
             print(

@@ -181,8 +181,7 @@ class BaseVectorStore:
         if existing is not None:
             if not exist_ok:
                 raise CollectionExists(
-                    f"collection {spec.name!r} already exists: pass exist_ok=True to reuse it, "
-                    "or drop it first"
+                    f"collection {spec.name!r} already exists: pass exist_ok=True to reuse it, or drop it first"
                 )
             check_compatible(existing, spec)
             return existing
@@ -208,10 +207,13 @@ class BaseVectorStore:
         spec = self.describe_collection(name)
         size = batch_size or self.default_batch_size
         if isinstance(records, Sequence):
-            checked = validate_records(records, spec.dimension, spec.metric)
+            checked = self._apply_store_rules(validate_records(records, spec.dimension, spec.metric))
             batches: Iterable[list[Record]] = batched(checked, size)
         else:
-            batches = (validate_records(b, spec.dimension, spec.metric) for b in batched(records, size))
+            batches = (
+                self._apply_store_rules(validate_records(b, spec.dimension, spec.metric))
+                for b in batched(records, size)
+            )
         written: list[str] = []
         iterator = iter(batches)
         while True:
@@ -227,6 +229,9 @@ class BaseVectorStore:
                 call_with_retry(lambda b=batch: self._upsert_batch(spec, b), self.retry_policy)  # type: ignore[misc]
             except Exception as exc:
                 failed = [r.id for r in batch]
+                if isinstance(exc, UpsertFailed):  # the connector knows exactly which ones landed
+                    failed = list(exc.failed_ids)
+                    written.extend(exc.written_ids)
                 if isinstance(records, Sequence):
                     failed += [r.id for b in iterator for r in b]
                 reason = "store kept failing" if isinstance(exc, TransientError) else "store rejected a batch"
@@ -302,6 +307,14 @@ class BaseVectorStore:
         self.close()
 
     # ----- helpers ------------------------------------------------------------------------
+
+    def _apply_store_rules(self, records: list[Record]) -> list[Record]:
+        """Apply the store's own rules (``check_record``) before anything of the batch is sent."""
+        problems = [p for r in records for p in self.check_record(r)]
+        if problems:
+            more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
+            raise InvalidInput("; ".join(problems[:10]) + more)
+        return records
 
     def _spec_or_none(self, name: str) -> CollectionSpec | None:
         with self._spec_lock:

@@ -185,7 +185,7 @@ class StoreConformanceTests:
         finally:
             store.close()
 
-    @pytest.fixture(scope="class")
+    @pytest.fixture(scope="class")  # type: ignore[no-redef]
     @classmethod
     def backend(cls) -> Backend:  # overridden by a parametrised fixture in vecbridge's own tests
         return cls.backend

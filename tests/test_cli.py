@@ -21,14 +21,15 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _run(*args: str) -> tuple[int, str]:
+    """Exit code and output; with --json only stdout, which must be pure JSON for scripts."""
     res = runner.invoke(app, list(args))
-    return res.exit_code, res.output
+    return res.exit_code, res.stdout if "--json" in args else res.output
 
 
 def test_demo_ingests_the_sample_and_finds_relevant_hits(env: Path) -> None:
     code, output = _run("demo", "--json")
     assert code == 0, output
-    result = json.loads(output.strip().splitlines()[-1])
+    result = json.loads(output)
     assert result["count"] == 30
     assert result["embedder"]["provider"] in ("hashing", "sentence-transformers", "gemini")
     by_query = {q["query"]: q for q in result["queries"]}
@@ -56,13 +57,13 @@ def test_ingest_query_collections_drop(env: Path) -> None:
     code, output = _run("ingest", str(docs), "--store", store, "--collection", "notes", "--embedder", "hashing",
                         "--dimension", "128", "--json")
     assert code == 0, output
-    info = json.loads(output.strip().splitlines()[-1])
+    info = json.loads(output)
     assert info["written"] == info["count"] == 4
     # Re-ingesting the same files overwrites: the count does not grow. The collection's own
     # embedder is used when none is named.
     code, output = _run("ingest", str(docs), "--store", store, "--collection", "notes", "--json")
     assert code == 0, output
-    assert json.loads(output.strip().splitlines()[-1])["count"] == 4
+    assert json.loads(output)["count"] == 4
 
     code, output = _run("query", "volcano lava rock", "--store", store, "-c", "notes", "-k", "2", "--json")
     assert code == 0, output

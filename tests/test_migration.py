@@ -310,3 +310,26 @@ def test_checkpoint_from_another_migration_is_refused(pair: tuple[VectorStore, V
     ck.write_text(ck_text.replace('"done": true', '"done": false'))
     with pytest.raises(InvalidInput, match="another migration"):
         migrate(src, dst, "docs", checkpoint=ck, source_name="A", destination_name="C")
+
+
+def test_what_pinecone_cannot_carry_is_listed_before_the_run(stores: dict[str, VectorStore], tmp_path: Path) -> None:
+    """Nested metadata fits Qdrant but not Pinecone's flat rules: the plan names each record."""
+    if "pinecone-emulator" not in stores:
+        pytest.skip("the Pinecone emulator backend is not available")
+    src, dst = connect("qdrant+local://:memory:"), stores["pinecone-emulator"]
+    src.create_collection(CollectionSpec("docs", 4))
+    src.upsert(
+        "docs",
+        [
+            Record("flat", [1, 0, 0, 0], "t", {"a": 1, "tags": ["x"]}),
+            Record("nested", [0, 1, 0, 0], "t", {"a": {"b": 1}}),
+            Record("numbers", [0, 0, 1, 0], "t", {"n": [1, 2]}),
+        ],
+    )
+    to = _name()
+    plan = migrate(src, dst, "docs", to_collection=to, dry_run=True).plan
+    assert sorted(p.split(":")[0] for p in plan.problems) == ["record 'nested'", "record 'numbers'"]
+    assert all("metadata field" in p for p in plan.problems)
+    with pytest.raises(InvalidInput, match="nothing was written"):
+        migrate(src, dst, "docs", to_collection=to, checkpoint=tmp_path / "ck.json")
+    assert not dst.has_collection(to)

@@ -3,11 +3,17 @@
 
 from __future__ import annotations
 
+from tests.backends import pgvector as _pgvector
+from tests.backends import pinecone as _pinecone
 from tests.backends import qdrant as _qdrant
+from tests.backends import weaviate as _weaviate
 from vecbridge.testing import Backend
 
 BACKENDS: list[Backend] = [
     _qdrant.EDGE,
     _qdrant.LOCAL,
     _qdrant.SERVER,
+    *_pgvector.BACKENDS,
+    *_pinecone.BACKENDS,
+    *_weaviate.BACKENDS,
 ]

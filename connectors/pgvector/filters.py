@@ -1,0 +1,151 @@
+"""The portable filter AST -> a parameterised SQL condition on the ``metadata jsonb`` column.
+
+Every metadata key and value travels inside a bind parameter (a text, a jsonb or a jsonpath); the
+SQL text holds only fixed fragments. Each condition is two-valued (never SQL NULL), so ``NOT`` is an
+exact complement, as the semantics of ``vecbridge.core.filters.matches`` require:
+
+* ``$eq v`` / ``$in [...]``: one SQL/JSON path test in lax mode,
+  ``metadata @? 'lax $."k" ? ((@.type() == "number" && @ == 2) || ...)'``, served by the GIN index
+  on ``metadata``. SQL/JSON equality is type-strict (``"1" != 1``, ``true != 1``) and compares
+  numbers as numbers (``2 == 2.0``); lax mode reads a list value element by element; a missing
+  key, ``null`` or ``[]`` yields nothing (false, never NULL).
+* ``$ne``/``$nin``/``$not``: NOT of the positive form.
+* ranges: a SQL/JSON path in *strict* mode over the value wrapped as a list,
+  ``strict $[*] ? (@.type() == "number" && @ > $v)`` with ``$v`` from a vars object: numbers only,
+  any element of a list, and no lax-mode unwrapping of nested lists (``[[3]]`` is not > 2).
+* ``$exists``: the key's value is not missing, ``null`` or ``[]``.
+
+A key or string value holding NUL (U+0000) can never be stored (PostgreSQL refuses it, upserts say
+so), so such a key is absent from every record and such a value equals nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from vecbridge.core.filters import Comparison, FilterCompiler, FilterNode
+
+__all__ = ["PgFilterCompiler", "SqlCondition", "compile_filter"]
+
+# The comparison sign is picked from this fixed table, never taken from input.
+_RANGE_SIGN = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+
+
+def _json_type(value: Any) -> str:
+    """The SQL/JSON ``.type()`` name of a filter value (bool before int: True is an int in Python)."""
+    if isinstance(value, bool):
+        return "boolean"
+    return "number" if isinstance(value, (int, float)) else "string"
+
+
+@dataclass(frozen=True)
+class SqlCondition:
+    """A boolean SQL expression and the named parameters it uses."""
+
+    clause: sql.Composable
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+_FALSE = SqlCondition(sql.SQL("false"))
+
+
+def _merge(parts: list[SqlCondition], joiner: str) -> SqlCondition:
+    params: dict[str, Any] = {}
+    for p in parts:
+        params.update(p.params)
+    clause = sql.SQL("(") + sql.SQL(joiner).join(p.clause for p in parts) + sql.SQL(")")
+    return SqlCondition(clause, params)
+
+
+class PgFilterCompiler(FilterCompiler[SqlCondition]):
+    """Compiles one filter; parameter names are unique within it (``f0``, ``f1`` ...).
+
+    Use a new compiler per filter (``compile_filter``): the counter is per instance.
+    """
+
+    def __init__(self, prefix: str = "f") -> None:
+        self._prefix = prefix
+        self._counter = 0
+
+    def _param(self, params: dict[str, Any], value: Any) -> sql.Placeholder:
+        name = f"{self._prefix}{self._counter}"
+        self._counter += 1
+        params[name] = value
+        return sql.Placeholder(name)
+
+    def compile_and(self, children: list[SqlCondition]) -> SqlCondition:
+        return _merge(children, " AND ")
+
+    def compile_or(self, children: list[SqlCondition]) -> SqlCondition:
+        return _merge(children, " OR ")
+
+    def compile_not(self, child: SqlCondition) -> SqlCondition:
+        return SqlCondition(sql.SQL("(NOT {})").format(child.clause), child.params)
+
+    def compile_comparison(self, node: Comparison) -> SqlCondition:
+        op = node.op
+        if "\x00" in node.field:
+            # No stored key holds NUL (PostgreSQL cannot store it; upserts refuse it): the field is
+            # absent on every record, so every positive test is false.
+            positive = _FALSE
+        elif op in ("eq", "ne"):
+            positive = self._equals_any(node.field, [node.value])
+        elif op in ("in", "nin"):
+            positive = self._equals_any(node.field, list(node.value))
+        elif op == "exists":
+            positive = self._present(node.field)
+        else:
+            return self._range(node.field, op, node.value)
+        negate = op in ("ne", "nin") or (op == "exists" and not node.value)
+        return self.compile_not(positive) if negate else positive
+
+    def _equals_any(self, key: str, values: list[Any]) -> SqlCondition:
+        """``metadata @? 'lax $."key" ? ((@.type() == "string" && @ == "v") || ...)'``.
+
+        One SQL/JSON path test, which the GIN index (jsonb_path_ops) serves. Lax mode reads a
+        missing key as nothing (false, never an error or NULL) and looks into a list value, so a
+        list matches when any element does; the type test keeps types strict and stops lax mode
+        from also looking into nested lists. Keys and values are written as JSON string/number
+        literals (``json.dumps``), which SQL/JSON path reads the same way, and the whole path is a
+        bind parameter.
+        """
+        tests = [
+            f'(@.type() == "{_json_type(v)}" && @ == {json.dumps(v, ensure_ascii=False)})'
+            for v in values
+            if not (isinstance(v, str) and "\x00" in v)  # never stored, so never equal
+        ]
+        if not tests:
+            return _FALSE
+        path = f"lax $.{json.dumps(key, ensure_ascii=False)} ? ({' || '.join(tests)})"
+        params: dict[str, Any] = {}
+        return SqlCondition(sql.SQL("(metadata @? {}::jsonpath)").format(self._param(params, path)), params)
+
+    def _present(self, key: str) -> SqlCondition:
+        params: dict[str, Any] = {}
+        value = sql.SQL("(metadata -> {}::text)").format(self._param(params, key))
+        # A missing key gives SQL NULL: COALESCE keeps the result two-valued.
+        clause = sql.SQL("COALESCE({} NOT IN ('null'::jsonb, '[]'::jsonb), false)").format(value)
+        return SqlCondition(clause, params)
+
+    def _range(self, key: str, op: str, bound: float) -> SqlCondition:
+        params: dict[str, Any] = {}
+        value = sql.SQL("(metadata -> {}::text)").format(self._param(params, key))
+        # The path text comes from the fixed sign table; it is still sent as a parameter, like
+        # everything else that is not an SQL keyword.
+        path = f'strict $[*] ? (@.type() == "number" && @ {_RANGE_SIGN[op]} $v)'
+        clause = sql.SQL(
+            "COALESCE(jsonb_path_exists("
+            "CASE WHEN jsonb_typeof({value}) = 'array' THEN {value} ELSE jsonb_build_array({value}) END, "
+            "{path}::jsonpath, {vars}, true), false)"
+        ).format(value=value, path=self._param(params, path), vars=self._param(params, Jsonb({"v": bound})))
+        return SqlCondition(clause, params)
+
+
+def compile_filter(node: FilterNode | None) -> SqlCondition | None:
+    """SQL condition for a parsed filter, or None for "no filter"."""
+    return None if node is None else PgFilterCompiler().visit(node)
