@@ -72,14 +72,36 @@ def _check_json_value(value: Any, where: str) -> None:
     )
 
 
+def _batch_vectors(records: list[Record], dimension: int, metric: Metric | None) -> list[list[float]]:
+    """All vectors of a batch checked at once (one numpy conversion instead of one per record:
+    validation would otherwise cost more than the write). Falls back to record-by-record checks
+    to name the offending record."""
+    try:
+        mat = np.asarray([r.vector for r in records], dtype=np.float64)
+    except (TypeError, ValueError):  # ragged or non-numeric: find which record
+        mat = None
+    if mat is None or mat.ndim != 2 or mat.shape[1] != dimension:
+        for rec in records:
+            as_vector(rec.vector, dimension, what=f"vector of record {rec.id!r}", metric=metric)
+        raise InvalidInput("vectors could not be read as a matrix")  # pragma: no cover - found above
+    finite = np.isfinite(mat).all(axis=1)
+    nonzero = mat.any(axis=1) if metric is Metric.COSINE else np.ones(len(records), dtype=bool)
+    if not (finite.all() and nonzero.all()):
+        bad = int(np.flatnonzero(~(finite & nonzero))[0])
+        as_vector(records[bad].vector, dimension, what=f"vector of record {records[bad].id!r}", metric=metric)
+    rows: list[list[float]] = mat.astype(np.float32).tolist()
+    return rows
+
+
 def validate_records(records: Iterable[Record], dimension: int, metric: Metric | None = None) -> list[Record]:
     """Check a batch: ids, vectors, text and metadata. Raises before anything is written.
 
     Returns the records with their vectors as float lists, which every SDK accepts.
     """
-    out: list[Record] = []
+    batch = list(records)
+    checked: list[Record] = []
     seen: dict[str, int] = {}
-    for i, rec in enumerate(records):
+    for i, rec in enumerate(batch):
         if not isinstance(rec, Record):
             raise InvalidInput(f"item {i} is a {type(rec).__name__}, not a vecbridge Record")
         if not isinstance(rec.id, str) or not rec.id:
@@ -94,10 +116,12 @@ def validate_records(records: Iterable[Record], dimension: int, metric: Metric |
         seen[rec.id] = i
         if rec.text is not None and (not isinstance(rec.text, str) or not rec.text.strip()):
             raise InvalidInput(f"record {rec.id!r}: text must be a non-empty string or None")
-        vec = as_vector(rec.vector, dimension, what=f"vector of record {rec.id!r}", metric=metric)
         check_metadata(rec.metadata if rec.metadata is not None else {}, where=f"record {rec.id!r}")
-        out.append(Record(rec.id, vec.tolist(), rec.text, dict(rec.metadata or {})))
-    return out
+        checked.append(rec)
+    if not checked:
+        return []
+    vectors = _batch_vectors(checked, dimension, metric)
+    return [Record(r.id, v, r.text, dict(r.metadata or {})) for r, v in zip(checked, vectors, strict=True)]
 
 
 def check_ids(ids: Sequence[str]) -> list[str]:

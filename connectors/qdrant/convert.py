@@ -24,6 +24,7 @@ __all__ = [
     "SPEC_KEY",
     "TEXT_KEY",
     "metadata_path",
+    "parse_cursor",
     "payload_of",
     "point_id_of",
     "record_from_point",
@@ -110,6 +111,13 @@ def metadata_path(field: str) -> str:
     """JSON path of a metadata field. Quoted so keys with spaces, dashes or non-ASCII letters
     work; a key containing a double quote cannot be addressed in Qdrant's path syntax."""
     return f'{METADATA_KEY}."{field}"'
+
+
+def parse_cursor(cursor: str | None) -> int | str | None:
+    """Qdrant point ids are unsigned ints or UUID strings; a scan cursor is one of them as text."""
+    if cursor is None:
+        return None
+    return int(cursor) if cursor.isdigit() else cursor
 
 
 def spec_to_json(spec: CollectionSpec) -> str:

@@ -16,17 +16,20 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import qdrant_edge as qe
+from vecbridge.core.errors import InvalidInput, MissingExtra, StoreError
 
-from vecbridge.core.errors import InvalidInput, StoreError
+try:
+    import qdrant_edge as qe
+except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    raise MissingExtra("the qdrant+edge connector", "qdrant", exc) from exc
+
 from vecbridge.core.filters import FilterNode
 from vecbridge.core.models import CollectionSpec, Hit, Metric, Record, ScanPage
 from vecbridge.core.store import BaseVectorStore
 from vecbridge.core.urls import parse_store_url
 
-from .convert import hit_from_point, payload_of, point_id_of, record_from_point
+from .convert import hit_from_point, parse_cursor, payload_of, point_id_of, record_from_point
 from .filters import QdrantFilterCompiler, edge_dialect
-from .store import _parse_cursor
 
 __all__ = ["QdrantEdgeStore"]
 
@@ -168,7 +171,7 @@ class QdrantEdgeStore(BaseVectorStore):
         return int(self._shard(spec.name).count(qe.CountRequest(exact=True, filter=self._native(node))))
 
     def _scan(self, spec: CollectionSpec, batch_size: int, cursor: str | None) -> Iterator[ScanPage]:
-        offset: Any = _parse_cursor(cursor)
+        offset: Any = parse_cursor(cursor)
         shard = self._shard(spec.name)
         while True:
             points, nxt = shard.scroll(

@@ -18,11 +18,15 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from qdrant_client import QdrantClient
-from qdrant_client import models as m
-from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
+from vecbridge.core.errors import CollectionNotFound, InvalidInput, MissingExtra, StoreError, TransientError
 
-from vecbridge.core.errors import CollectionNotFound, InvalidInput, StoreError, TransientError
+try:
+    from qdrant_client import QdrantClient
+    from qdrant_client import models as m
+    from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
+except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    raise MissingExtra("the qdrant connector", "qdrant", exc) from exc
+
 from vecbridge.core.filters import FilterNode
 from vecbridge.core.models import CollectionSpec, Hit, Metric, Record, ScanPage
 from vecbridge.core.store import BaseVectorStore
@@ -31,6 +35,7 @@ from vecbridge.core.urls import parse_store_url
 from .convert import (
     SPEC_KEY,
     hit_from_point,
+    parse_cursor,
     payload_of,
     point_id_of,
     record_from_point,
@@ -195,7 +200,7 @@ class QdrantStore(BaseVectorStore):
         return int(res.count)
 
     def _scan(self, spec: CollectionSpec, batch_size: int, cursor: str | None) -> Iterator[ScanPage]:
-        offset: Any = _parse_cursor(cursor)
+        offset: Any = parse_cursor(cursor)
         while True:
             points, nxt = self._call(
                 "scanning",
@@ -217,9 +222,3 @@ class QdrantStore(BaseVectorStore):
     def _close(self) -> None:
         self.client.close()
 
-
-def _parse_cursor(cursor: str | None) -> int | str | None:
-    """Qdrant point ids are unsigned ints or UUID strings; a cursor is one of them as text."""
-    if cursor is None:
-        return None
-    return int(cursor) if cursor.isdigit() else cursor
