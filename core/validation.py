@@ -12,7 +12,7 @@ import numpy as np
 from .errors import DimensionMismatch, InvalidInput
 from .models import Metric, Record
 
-__all__ = ["as_vector", "check_metadata", "validate_records", "validate_vector"]
+__all__ = ["as_float_list", "as_vector", "check_metadata", "validate_records", "validate_vector"]
 
 MAX_ID_LENGTH = 512
 
@@ -34,7 +34,8 @@ def as_vector(vector: Any, dimension: int, *, what: str = "vector", metric: Metr
         raise InvalidInput(f"{what} contains NaN or infinity: check the embedding that produced it")
     if metric is Metric.COSINE and not arr.any():
         raise InvalidInput(f"{what} is all zeros, which has no direction for cosine similarity")
-    return arr.astype(np.float32)
+    with np.errstate(over="ignore"):  # beyond float32: the caller's finiteness check reports it
+        return arr.astype(np.float32)
 
 
 def validate_vector(vector: Any, dimension: int, metric: Metric | None = None) -> list[float]:
@@ -42,8 +43,30 @@ def validate_vector(vector: Any, dimension: int, metric: Metric | None = None) -
     return [float(x) for x in as_vector(vector, dimension, what="query vector", metric=metric)]
 
 
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
+def _plain_value(value: Any) -> bool:
+    t = type(value)
+    return t in _PLAIN or (t is float and math.isfinite(value))
+
+
+def _plainly_valid(metadata: Mapping[str, Any]) -> bool:
+    """Fast path for the common case: a flat object of scalars and lists of scalars (exact types,
+    so subclasses and anything unusual take the detailed check, which names the offending field).
+    It runs for every record written, so it avoids the detailed check's recursion."""
+    for key, value in metadata.items():
+        if type(key) is not str or not key:
+            return False
+        if not _plain_value(value) and not (type(value) is list and all(_plain_value(x) for x in value)):
+            return False
+    return True
+
+
 def check_metadata(metadata: Any, *, where: str) -> None:
     """Metadata must be a JSON object: str keys; str/int/float/bool/None/list/dict values."""
+    if isinstance(metadata, dict) and _plainly_valid(metadata):
+        return
     if not isinstance(metadata, Mapping):
         raise InvalidInput(f"{where}: metadata must be a dict, got {type(metadata).__name__}")
     for key, value in metadata.items():
@@ -72,12 +95,15 @@ def _check_json_value(value: Any, where: str) -> None:
     )
 
 
-def _batch_vectors(records: list[Record], dimension: int, metric: Metric | None) -> list[list[float]]:
+def _batch_vectors(records: list[Record], dimension: int, metric: Metric | None) -> np.ndarray:
     """All vectors of a batch checked at once (one numpy conversion instead of one per record:
     validation would otherwise cost more than the write). Falls back to record-by-record checks
     to name the offending record."""
     try:
-        mat = np.asarray([r.vector for r in records], dtype=np.float64)
+        # float32 directly: what the stores keep, and half the copying. A value beyond float32's
+        # range becomes inf and is refused below like any non-finite value.
+        with np.errstate(over="ignore"):
+            mat = np.asarray([r.vector for r in records], dtype=np.float32)
     except (TypeError, ValueError):  # ragged or non-numeric: find which record
         mat = None
     if mat is None or mat.ndim != 2 or mat.shape[1] != dimension:
@@ -89,14 +115,20 @@ def _batch_vectors(records: list[Record], dimension: int, metric: Metric | None)
     if not (finite.all() and nonzero.all()):
         bad = int(np.flatnonzero(~(finite & nonzero))[0])
         as_vector(records[bad].vector, dimension, what=f"vector of record {records[bad].id!r}", metric=metric)
-    rows: list[list[float]] = mat.astype(np.float32).tolist()
-    return rows
+        raise InvalidInput(
+            f"vector of record {records[bad].id!r} has values beyond float32's range (about 3.4e38), "
+            "which no store can keep: rescale it"
+        )
+    # float32 rows, not Python lists: building 768 float objects per record cost more than the
+    # write itself. Connectors that need lists call ``as_float_list``; pgvector's COPY takes the
+    # array buffer directly.
+    return mat
 
 
 def validate_records(records: Iterable[Record], dimension: int, metric: Metric | None = None) -> list[Record]:
     """Check a batch: ids, vectors, text and metadata. Raises before anything is written.
 
-    Returns the records with their vectors as float lists, which every SDK accepts.
+    Returns new records whose vectors are float32 numpy rows (see ``as_float_list``).
     """
     batch = list(records)
     checked: list[Record] = []
@@ -121,7 +153,15 @@ def validate_records(records: Iterable[Record], dimension: int, metric: Metric |
     if not checked:
         return []
     vectors = _batch_vectors(checked, dimension, metric)
-    return [Record(r.id, v, r.text, dict(r.metadata or {})) for r, v in zip(checked, vectors, strict=True)]
+    return [Record(r.id, vectors[i], r.text, dict(r.metadata or {})) for i, r in enumerate(checked)]
+
+
+def as_float_list(vector: Any) -> list[float]:
+    """A vector as a list of Python floats, whatever it came as (list, tuple, numpy row)."""
+    if isinstance(vector, np.ndarray):
+        out: list[float] = vector.tolist()
+        return out
+    return [float(x) for x in vector]
 
 
 def check_ids(ids: Sequence[str]) -> list[str]:

@@ -88,3 +88,21 @@ def test_batched_by_size_respects_count_and_bytes() -> None:
                 [big], max_count=10, max_bytes=5_000, size_of=estimate_record_bytes, describe=lambda r: r.id
             )
         )
+
+
+def test_validation_names_the_bad_record_in_a_batch() -> None:
+    from vecbridge.core.validation import validate_records
+
+    good = [Record(f"r{i}", [0.5, 0.5]) for i in range(5)]
+    for bad, fragment in [
+        (Record("big", [1e39, 0.5]), "float32"),
+        (Record("nan", [float("nan"), 0.5]), "NaN"),
+        (Record("ragged", [0.5]), "2"),
+        (Record("text", ["a", "b"]), "numbers"),  # type: ignore[list-item]
+        (Record("zero", [0.0, 0.0]), "zeros"),
+    ]:
+        with pytest.raises(InvalidInput, match=fragment) as info:
+            validate_records([*good, bad, *good[:0]], 2, Metric.COSINE)
+        assert repr(bad.id) in str(info.value)
+    out = validate_records(good, 2, Metric.COSINE)
+    assert [list(r.vector) for r in out] == [[0.5, 0.5]] * 5

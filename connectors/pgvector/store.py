@@ -567,14 +567,17 @@ class PgVectorStore(BaseVectorStore):
             sql.Placeholder("k"),
         )
         settings = self._search_settings(layout, k)
+        # A filter's selectivity decides between the vector index and the metadata index: plan
+        # filtered queries with their actual values, never with a cached generic plan.
+        prepare = False if cond else None
         with self._connection(f"querying {spec.name!r}", spec.name) as conn:
             if settings:
                 with conn.transaction():
                     for setting, value in settings:
                         conn.execute("SELECT set_config(%s, %s, true)", [setting, value])
-                    rows = conn.execute(query, params, binary=True).fetchall()
+                    rows = conn.execute(query, params, binary=True, prepare=prepare).fetchall()
             else:
-                rows = conn.execute(query, params, binary=True).fetchall()
+                rows = conn.execute(query, params, binary=True, prepare=prepare).fetchall()
         # Iterative scans in relaxed order may return neighbours slightly out of order; ties by id.
         rows.sort(key=lambda r: (r[3], r[0]))
         return [hit_from_row(r, ops, include_vectors) for r in rows]

@@ -44,6 +44,7 @@ from urllib.parse import quote
 
 from vecbridge.core.errors import InvalidInput
 from vecbridge.core.models import Hit, Metric, Record
+from vecbridge.core.validation import as_float_list
 
 __all__ = [
     "MAX_METADATA_BYTES",
@@ -202,7 +203,7 @@ def to_vector(record: Record) -> dict[str, Any]:
     """The Pinecone vector (wire dict) of a validated record."""
     return {
         "id": pinecone_id(record.id),
-        "values": [float(x) for x in record.vector],
+        "values": as_float_list(record.vector),
         "metadata": encode_metadata(record.id, record.text, record.metadata),
     }
 

@@ -27,6 +27,7 @@ from vecbridge.core.filters import FilterNode
 from vecbridge.core.models import CollectionSpec, Hit, Metric, Record, ScanPage
 from vecbridge.core.store import BaseVectorStore
 from vecbridge.core.urls import parse_store_url
+from vecbridge.core.validation import as_float_list
 
 from .convert import hit_from_point, parse_cursor, payload_of, point_id_of, record_from_point
 from .filters import QdrantFilterCompiler, edge_dialect
@@ -137,7 +138,9 @@ class QdrantEdgeStore(BaseVectorStore):
         return compiled if isinstance(compiled, qe.Filter) else qe.Filter(must=[compiled])
 
     def _upsert_batch(self, spec: CollectionSpec, records: list[Record]) -> None:
-        points = [qe.Point(point_id_of(r.id), list(r.vector), payload_of(r, bool_shadow=True)) for r in records]
+        points = [
+            qe.Point(point_id_of(r.id), as_float_list(r.vector), payload_of(r, bool_shadow=True)) for r in records
+        ]
         self._shard(spec.name).update(qe.UpdateOperation.upsert_points(points))
 
     def _query(

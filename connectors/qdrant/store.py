@@ -31,6 +31,7 @@ from vecbridge.core.filters import FilterNode
 from vecbridge.core.models import CollectionSpec, Hit, Metric, Record, ScanPage
 from vecbridge.core.store import BaseVectorStore
 from vecbridge.core.urls import parse_store_url
+from vecbridge.core.validation import as_float_list
 
 from .convert import (
     SPEC_KEY,
@@ -153,7 +154,9 @@ class QdrantStore(BaseVectorStore):
     # ----- data ---------------------------------------------------------------------------
 
     def _upsert_batch(self, spec: CollectionSpec, records: list[Record]) -> None:
-        points = [m.PointStruct(id=point_id_of(r.id), vector=list(r.vector), payload=payload_of(r)) for r in records]
+        points = [
+            m.PointStruct(id=point_id_of(r.id), vector=as_float_list(r.vector), payload=payload_of(r)) for r in records
+        ]
         self._call("upserting", self.client.upsert, spec.name, points=points, wait=True)
 
     def _query(
@@ -221,4 +224,3 @@ class QdrantStore(BaseVectorStore):
 
     def _close(self) -> None:
         self.client.close()
-

@@ -14,6 +14,7 @@ from vecbridge.core.errors import InvalidInput, StoreError
 from vecbridge.core.filters import is_absent
 from vecbridge.core.ids import point_uuid
 from vecbridge.core.models import Hit, Metric, Record
+from vecbridge.core.validation import as_float_list
 
 from .schema import ID_PROP, KEYS_PROP, META_PROP, TEXT_PROP, VECTOR_NAME, filter_property
 
@@ -96,7 +97,7 @@ def prepare(record: Record) -> PreparedObject:
         if present:
             props[KEYS_PROP] = present
         props.update(typed)
-    vector = [float(x) for x in record.vector]
+    vector = as_float_list(record.vector)
     data = DataObject(properties=props, uuid=point_uuid(record.id), vector={VECTOR_NAME: vector})
     return PreparedObject(record.id, data, needs)
 
