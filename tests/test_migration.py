@@ -55,7 +55,7 @@ def portable_records(n: int, dim: int = 16, seed: int = 1) -> list[Record]:
 @pytest.fixture(scope="module")
 def stores() -> Iterator[dict[str, VectorStore]]:
     opened: dict[str, VectorStore] = {}
-    for b in LOCAL_BACKENDS:
+    for b in BACKENDS:
         if b.skip_reason() is None:
             opened[b.id] = b.factory()
     yield opened
@@ -67,10 +67,23 @@ def _name() -> str:
     return "m" + uuid.uuid4().hex[:10]
 
 
-PAIRS = [(a, b) for a in LOCAL_BACKENDS for b in LOCAL_BACKENDS]
+EDGE = next(b for b in LOCAL_BACKENDS if b.id == "qdrant-edge")
+# Every pair of the stores that run here; and each real server (``pytest -m integration``, with its
+# VECBRIDGE_*_URL set) to and from Qdrant Edge and itself.
+PAIRS = [(a, b) for a in LOCAL_BACKENDS for b in LOCAL_BACKENDS] + [
+    pair
+    for server in BACKENDS
+    if server.integration
+    for pair in ((server, EDGE), (EDGE, server), (server, server))
+]
 
 
-@pytest.mark.parametrize("src_b, dst_b", PAIRS, ids=[f"{a.id}->{b.id}" for a, b in PAIRS])
+def _pair_param(a: Backend, b: Backend) -> object:
+    marks = [pytest.mark.integration] if (a.integration or b.integration) else []
+    return pytest.param(a, b, id=f"{a.id}->{b.id}", marks=marks)
+
+
+@pytest.mark.parametrize("src_b, dst_b", [_pair_param(a, b) for a, b in PAIRS])
 def test_every_pair_copies_intact(
     stores: dict[str, VectorStore], src_b: Backend, dst_b: Backend, tmp_path: Path
 ) -> None:

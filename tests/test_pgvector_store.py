@@ -446,7 +446,10 @@ def test_halfvec_range_is_checked(name: str) -> None:
 @pytest.mark.parametrize("as_array", [False, True])
 def test_packed_vectors_are_pgvectors_own_binary_format(storage: str, as_array: bool) -> None:
     """Our struct/numpy packing must give byte for byte what pgvector's Python package sends."""
-    from pgvector.utils import HalfVector, Vector
+    try:
+        from pgvector import HalfVector, Vector  # pgvector-python >= 0.4
+    except ImportError:
+        from pgvector.utils import HalfVector, Vector  # 0.3
 
     from vecbridge.connectors.pgvector.convert import encode_rows, pack_vector
 

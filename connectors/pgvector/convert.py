@@ -171,7 +171,14 @@ def _pack_half(record_id: str, values: struct.Struct, vector: Sequence[float], m
 
 
 def _vector(value: Any) -> list[float]:
-    return [float(x) for x in value] if not isinstance(value, np.ndarray) else value.astype(np.float64).tolist()
+    """A vector column as floats: pgvector-python < 0.4 loads numpy arrays, >= 0.4 its own
+    ``Vector``/``HalfVector`` objects."""
+    if hasattr(value, "to_numpy"):
+        value = value.to_numpy()
+    if isinstance(value, np.ndarray):
+        out: list[float] = value.astype(np.float64).tolist()
+        return out
+    return [float(x) for x in value]
 
 
 def record_from_row(row: Sequence[Any], include_vector: bool) -> Record:

@@ -1,5 +1,5 @@
 """Weaviate backends: the real weaviate-client against the in-process emulator (REST + gRPC), and
-a real server when ``VECBRIDGE_WEAVIATE_URL`` is set (e.g. ``weaviate://localhost:8080?grpc_port=50051``
+a real server when ``VECBRIDGE_WEAVIATE_URL`` is set (e.g. ``weaviate://localhost:18080?grpc_port=50052``
 from docker-compose.test.yml)."""
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def _server_skip() -> str | None:
     if not os.environ.get("VECBRIDGE_WEAVIATE_URL"):
         return (
             "VECBRIDGE_WEAVIATE_URL is not set: no Weaviate server to test "
-            "(start docker-compose.test.yml and set e.g. weaviate://localhost:8080?grpc_port=50051)"
+            "(start docker-compose.test.yml and set e.g. weaviate://localhost:18080?grpc_port=50052)"
         )
     return None
 
