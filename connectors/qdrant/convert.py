@@ -11,10 +11,11 @@ collections written by LangChain read back as records. Point ids are ``point_uui
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from vecbridge.core.ids import point_uuid
-from vecbridge.core.models import CollectionSpec, Hit, Metric, Record
+from vecbridge.core.models import CollectionSpec, Hit, Metric, Record, ScanPage
 
 __all__ = [
     "BOOL_KEY",
@@ -29,6 +30,7 @@ __all__ = [
     "point_id_of",
     "record_from_point",
     "score_of",
+    "scroll_pages",
     "spec_from_json",
     "spec_to_json",
 ]
@@ -111,6 +113,21 @@ def metadata_path(field: str) -> str:
     """JSON path of a metadata field. Quoted so keys with spaces, dashes or non-ASCII letters
     work; a key containing a double quote cannot be addressed in Qdrant's path syntax."""
     return f'{METADATA_KEY}."{field}"'
+
+
+def scroll_pages(scroll: Callable[[Any], tuple[list[Any], Any]], cursor: str | None) -> Iterator[ScanPage]:
+    """Turn Qdrant's scroll (``scroll(offset) -> (points, next_offset)``, client or Edge) into
+    scan pages whose cursor is the next page's first point id, so a scan resumes exactly there."""
+    offset: Any = parse_cursor(cursor)
+    while True:
+        points, nxt = scroll(offset)
+        records = [record_from_point(p.id, p.payload, p.vector) for p in points]
+        next_cursor = None if nxt is None else str(nxt)
+        if records or next_cursor is None:
+            yield ScanPage(records, next_cursor)
+        if nxt is None:
+            return
+        offset = nxt
 
 
 def parse_cursor(cursor: str | None) -> int | str | None:

@@ -29,7 +29,7 @@ from vecbridge.core.store import BaseVectorStore
 from vecbridge.core.urls import parse_store_url
 from vecbridge.core.validation import as_float_list
 
-from .convert import hit_from_point, parse_cursor, payload_of, point_id_of, record_from_point
+from .convert import hit_from_point, payload_of, point_id_of, record_from_point, scroll_pages
 from .filters import QdrantFilterCompiler, edge_dialect
 
 __all__ = ["QdrantEdgeStore"]
@@ -174,19 +174,13 @@ class QdrantEdgeStore(BaseVectorStore):
         return int(self._shard(spec.name).count(qe.CountRequest(exact=True, filter=self._native(node))))
 
     def _scan(self, spec: CollectionSpec, batch_size: int, cursor: str | None) -> Iterator[ScanPage]:
-        offset: Any = parse_cursor(cursor)
         shard = self._shard(spec.name)
-        while True:
-            points, nxt = shard.scroll(
+        return scroll_pages(
+            lambda offset: shard.scroll(
                 qe.ScrollRequest(offset=offset, limit=batch_size, with_payload=True, with_vector=True)
-            )
-            records = [record_from_point(p.id, p.payload, p.vector) for p in points]
-            next_cursor = None if nxt is None else str(nxt)
-            if records or next_cursor is None:
-                yield ScanPage(records, next_cursor)
-            if nxt is None:
-                return
-            offset = nxt
+            ),
+            cursor,
+        )
 
     def _close(self) -> None:
         with self._lock:

@@ -36,10 +36,10 @@ from vecbridge.core.validation import as_float_list
 from .convert import (
     SPEC_KEY,
     hit_from_point,
-    parse_cursor,
     payload_of,
     point_id_of,
     record_from_point,
+    scroll_pages,
 )
 from .filters import QdrantFilterCompiler, client_dialect
 
@@ -203,9 +203,8 @@ class QdrantStore(BaseVectorStore):
         return int(res.count)
 
     def _scan(self, spec: CollectionSpec, batch_size: int, cursor: str | None) -> Iterator[ScanPage]:
-        offset: Any = parse_cursor(cursor)
-        while True:
-            points, nxt = self._call(
+        def scroll(offset: Any) -> tuple[list[Any], Any]:
+            return self._call(  # type: ignore[no-any-return]
                 "scanning",
                 self.client.scroll,
                 spec.name,
@@ -214,13 +213,8 @@ class QdrantStore(BaseVectorStore):
                 with_payload=True,
                 with_vectors=True,
             )
-            records = [record_from_point(p.id, p.payload, p.vector) for p in points]
-            next_cursor = None if nxt is None else str(nxt)
-            if records or next_cursor is None:
-                yield ScanPage(records, next_cursor)
-            if nxt is None:
-                return
-            offset = nxt
+
+        return scroll_pages(scroll, cursor)
 
     def _close(self) -> None:
         self.client.close()
