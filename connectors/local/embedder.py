@@ -10,7 +10,7 @@ logged) — sentence-transformers alone would cut them silently.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -29,6 +29,22 @@ log = logging.getLogger("vecbridge.local")
 _QUERY_SIDE = {TaskType.RETRIEVAL_QUERY, TaskType.CODE_RETRIEVAL_QUERY, TaskType.QUESTION_ANSWERING,
                TaskType.FACT_VERIFICATION}
 
+
+
+def _quietly(load: Callable[[], Any]) -> Any:
+    """Load a model without transformers' "Loading weights" progress bar, which would land in
+    the middle of the CLI's own output; warnings and errors still show."""
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:  # pragma: no cover - sentence-transformers always brings transformers
+        return load()
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        return load()
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
 
 class SentenceTransformerEmbedder(BaseEmbedder):
     """Embed with a local sentence-transformers model (default: all-MiniLM-L6-v2, 384-d).
@@ -75,7 +91,7 @@ class SentenceTransformerEmbedder(BaseEmbedder):
         self.document_prompt = document_prompt or None
         self.long_input = long_input
         target = str(self.resolved.path) if self.resolved.path is not None else self.resolved.name
-        self._model = SentenceTransformer(target, device=device, local_files_only=not allow_download)
+        self._model = _quietly(lambda: SentenceTransformer(target, device=device, local_files_only=not allow_download))
         get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         size = get_dim()
         if not isinstance(size, int):  # pragma: no cover - a model without a fixed output size
