@@ -157,7 +157,7 @@ class BaseVectorStore:
 
     def list_collections(self) -> list[str]:
         """Names of the collections in this store, sorted."""
-        return sorted(self._list_collections())
+        return sorted(call_with_retry(self._list_collections, self.retry_policy))
 
     def has_collection(self, name: str) -> bool:
         validate_collection_name(name)
@@ -195,7 +195,7 @@ class BaseVectorStore:
         validate_collection_name(name)
         with self._spec_lock:
             self._specs.pop(name, None)
-        return self._drop(name)
+        return call_with_retry(lambda: self._drop(name), self.retry_policy)
 
     def upsert(self, name: str, records: Iterable[Record], *, batch_size: int | None = None) -> int:
         """Insert or overwrite records by id, in batches. Returns how many were written.

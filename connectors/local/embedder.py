@@ -39,12 +39,12 @@ def _quietly(load: Callable[[], Any]) -> Any:
     except ImportError:  # pragma: no cover - sentence-transformers always brings transformers
         return load()
     was_enabled = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     try:
         return load()
     finally:
         if was_enabled:
-            hf_logging.enable_progress_bar()
+            hf_logging.enable_progress_bar()  # type: ignore[no-untyped-call]
 
 class SentenceTransformerEmbedder(BaseEmbedder):
     """Embed with a local sentence-transformers model (default: all-MiniLM-L6-v2, 384-d).
