@@ -132,10 +132,7 @@ class QdrantEdgeStore(BaseVectorStore):
     # ----- data ---------------------------------------------------------------------------
 
     def _native(self, node: FilterNode | None) -> Any:
-        if node is None:
-            return None
-        compiled = self._filters.visit(node)
-        return compiled if isinstance(compiled, qe.Filter) else qe.Filter(must=[compiled])
+        return self._filters.root(node)
 
     def _upsert_batch(self, spec: CollectionSpec, records: list[Record]) -> None:
         points = [

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vecbridge.core.errors import UnsupportedFilter
-from vecbridge.core.filters import Comparison, FilterCompiler
+from vecbridge.core.filters import Comparison, FilterCompiler, FilterNode
 
 from .convert import bool_path, metadata_path
 
@@ -28,6 +28,7 @@ __all__ = ["Dialect", "QdrantFilterCompiler", "client_dialect", "edge_dialect"]
 @dataclass(frozen=True)
 class Dialect:
     filter: Callable[..., Any]  # (must=, should=, must_not=) -> Filter
+    filter_type: type  # the Filter class, to tell a compiled Filter from a bare condition
     match_value: Callable[[str, Any], Any]
     match_any: Callable[[str, list[str]], Any]
     range: Callable[..., Any]  # (key, gt=, gte=, lt=, lte=) -> condition
@@ -41,6 +42,7 @@ def client_dialect() -> Dialect:
 
     return Dialect(
         filter=lambda **kw: m.Filter(**kw),
+        filter_type=m.Filter,
         match_value=lambda k, v: m.FieldCondition(key=k, match=m.MatchValue(value=v)),
         match_any=lambda k, vs: m.FieldCondition(key=k, match=m.MatchAny(any=vs)),
         range=lambda k, **kw: m.FieldCondition(key=k, range=m.Range(**kw)),
@@ -53,6 +55,7 @@ def edge_dialect() -> Dialect:
 
     return Dialect(
         filter=lambda **kw: e.Filter(**kw),
+        filter_type=e.Filter,
         match_value=lambda k, v: e.FieldCondition(k, match=e.MatchValue(v)),
         match_any=lambda k, vs: e.FieldCondition(k, match=e.MatchAny(vs)),
         range=lambda k, **kw: e.FieldCondition(k, range=e.RangeFloat(**kw)),
@@ -64,6 +67,13 @@ def edge_dialect() -> Dialect:
 class QdrantFilterCompiler(FilterCompiler[Any]):
     def __init__(self, dialect: Dialect) -> None:
         self.d = dialect
+
+    def root(self, node: FilterNode | None) -> Any:
+        """The filter a query takes: always a Filter, never a bare condition (None: no filter)."""
+        if node is None:
+            return None
+        compiled = self.visit(node)
+        return compiled if isinstance(compiled, self.d.filter_type) else self.d.filter(must=[compiled])
 
     def compile_and(self, children: list[Any]) -> Any:
         return self.d.filter(must=children)

@@ -110,10 +110,8 @@ class QdrantStore(BaseVectorStore):
             raise _translate(exc, what) from exc
 
     def _native(self, node: FilterNode | None) -> m.Filter | None:
-        if node is None:
-            return None
-        compiled = self._filters.visit(node)
-        return compiled if isinstance(compiled, m.Filter) else m.Filter(must=[compiled])
+        native: m.Filter | None = self._filters.root(node)
+        return native
 
     # ----- collections --------------------------------------------------------------------
 
