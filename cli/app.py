@@ -35,6 +35,7 @@ from vecbridge.core import (
 )
 from vecbridge.core.cache import CachedEmbedder
 from vecbridge.core.filters import parse_filter
+from vecbridge.core.paths import vecbridge_home
 
 from .embedding import default_embedder, resolve_embedder
 from .sources import Chunk, read_sources
@@ -50,8 +51,7 @@ out = Console()
 err = Console(stderr=True)
 
 
-def home() -> Path:
-    return Path(os.environ.get("VECBRIDGE_HOME", "~/.vecbridge")).expanduser()
+home = vecbridge_home
 
 
 def default_store_url() -> str:

@@ -17,7 +17,6 @@ the same migration again continues from it.
 from __future__ import annotations
 
 import hashlib
-import os
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -28,6 +27,7 @@ from .checkpoint import Checkpoint
 from .embedders import Embedder
 from .errors import InvalidInput
 from .models import CollectionSpec, ScanPage
+from .paths import vecbridge_home
 from .store import VectorStore, check_compatible
 from .transform import RecordTransform, re_embed, truncate_renormalise
 from .verify import VerifyReport, verify_copy
@@ -43,6 +43,8 @@ class MigrationPlan:
     destination_exists: bool
     #: Records the destination could not keep intact, with why (checked before anything is written).
     problems: list[str] = field(default_factory=list)
+    #: What the copy does to each batch (truncation, re-embedding), or None to copy as is.
+    transform: RecordTransform | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -60,7 +62,7 @@ class MigrationReport:
 
 def default_checkpoint_path(source: str, destination: str, collection: str, to_collection: str) -> Path:
     """One checkpoint per (source, destination, collection, to_collection), under VECBRIDGE_HOME."""
-    home = Path(os.environ.get("VECBRIDGE_HOME", "~/.vecbridge")).expanduser()
+    home = vecbridge_home()
     key = hashlib.sha256("\0".join((source, destination, collection, to_collection)).encode()).hexdigest()[:16]
     return home / "migrations" / f"{collection}-{key}.json"
 
@@ -95,11 +97,11 @@ def plan_migration(
     """What a migration would do, without writing: specs, record count, and every record the
     destination cannot keep intact (a full read of the source when ``check_records``)."""
     spec = source.describe_collection(collection)  # CollectionNotFound if there is no source
-    target, _ = _target_spec(spec, to_collection or collection, dimension, force_truncate, re_embedder)
+    target, transform = _target_spec(spec, to_collection or collection, dimension, force_truncate, re_embedder)
     exists = destination.has_collection(target.name)
     if exists:
         check_compatible(destination.describe_collection(target.name), target)  # DimensionMismatch ...
-    plan = MigrationPlan(spec, target, source.count(collection), exists)
+    plan = MigrationPlan(spec, target, source.count(collection), exists, transform=transform)
     if check_records:
         checker = getattr(destination, "check_record", None)
         for page in source.scan(collection, batch_size=1000):
@@ -200,7 +202,7 @@ def migrate(
             f"{len(plan.problems)} problem(s) would lose data in the destination; nothing was written:\n  "
             f"{shown}{more}"
         )
-    _, transform = _target_spec(plan.source, to, dimension, force_truncate, re_embedder)
+    transform = plan.transform
 
     src_name = source_name or repr(source)
     dst_name = destination_name or repr(destination)
