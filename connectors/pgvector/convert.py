@@ -20,6 +20,7 @@ from psycopg.types.json import Jsonb
 
 from vecbridge.core.errors import InvalidInput
 from vecbridge.core.models import Hit, Metric, Record
+from vecbridge.core.validation import as_float_list
 
 from .schema import Operators
 
@@ -173,12 +174,7 @@ def _pack_half(record_id: str, values: struct.Struct, vector: Sequence[float], m
 def _vector(value: Any) -> list[float]:
     """A vector column as floats: pgvector-python < 0.4 loads numpy arrays, >= 0.4 its own
     ``Vector``/``HalfVector`` objects."""
-    if hasattr(value, "to_numpy"):
-        value = value.to_numpy()
-    if isinstance(value, np.ndarray):
-        out: list[float] = value.astype(np.float64).tolist()
-        return out
-    return [float(x) for x in value]
+    return as_float_list(value.to_numpy() if hasattr(value, "to_numpy") else value)
 
 
 def record_from_row(row: Sequence[Any], include_vector: bool) -> Record:
