@@ -30,8 +30,6 @@ def default_embedder(dimension: int | None = None) -> tuple[Embedder, str]:
             return load_embedder("gemini", **options), "Gemini (an API key is set)"
         except VecbridgeError as exc:
             reason = f"Gemini unavailable: {exc}"
-        else:  # pragma: no cover
-            reason = ""
     else:
         reason = "no GEMINI_API_KEY"
     if _local_model_available():
