@@ -1,6 +1,6 @@
 """Package discovery only; all metadata is in pyproject.toml.
 
-DESIGN.md keeps the source folders short (``core/``, ``connectors/``, ``cli/``) and maps them to
+DESIGN.md keeps the source folders short (``core/``, ``connectors/``, ``embedders/``, ``cli/``) and maps them to
 ``vecbridge.*`` with package-dir. Discovering the sub-packages here means a new connector folder
 is packaged without editing a list.
 """
@@ -10,6 +10,7 @@ from setuptools import find_namespace_packages, setup
 ROOTS = {
     "vecbridge.core": "core",
     "vecbridge.connectors": "connectors",
+    "vecbridge.embedders": "embedders",
     "vecbridge.cli": "cli",
     "vecbridge.testing": "testing",
     "vecbridge.integrations": "integrations",

@@ -105,7 +105,7 @@ def check(name: str, texts: list[str], vectors: list[Any], emu: EmulatorProcess,
 
 
 def run_vecbridge(emu: EmulatorProcess, texts: list[str], concurrency: int) -> tuple[float, list[list[float]]]:
-    from vecbridge.connectors.gemini import GeminiEmbedder
+    from vecbridge.embedders.gemini import GeminiEmbedder
 
     emb = GeminiEmbedder(MODEL, DIMENSION, api_key=KEY, base_url=emu.base_url, max_concurrency=concurrency)
     start = time.perf_counter()

@@ -14,7 +14,7 @@ __all__ = ["default_embedder", "resolve_embedder"]
 
 def _local_model_available() -> bool:
     try:
-        module = importlib.import_module("vecbridge.connectors.local")
+        module = importlib.import_module("vecbridge.embedders.local")
     except ImportError:
         return False
     check = getattr(module, "local_model_available", None)

@@ -4,8 +4,21 @@ Nothing here imports a store SDK; connectors live in ``vecbridge.connectors`` an
 URL scheme through :func:`connect`.
 """
 
+from .async_store import AsyncStore, ThreadedAsyncDriver
 from .batching import batched, batched_by_size
-from .collection import Collection, text_id
+from .collection import AsyncCollection, Collection, text_id
+from .driver import (
+    AsyncDriver,
+    Batch,
+    Capabilities,
+    Driver,
+    Failure,
+    ScanRange,
+    SearchMode,
+    SearchRequest,
+    Target,
+    WriteResult,
+)
 from .embedders import BaseEmbedder, Embedder
 from .errors import (
     CollectionExists,
@@ -20,6 +33,7 @@ from .errors import (
     MissingExtra,
     StoreError,
     TransientError,
+    UnsupportedFeature,
     UnsupportedFilter,
     UpsertFailed,
     VecbridgeError,
@@ -31,26 +45,34 @@ from .registry import (
     available_connectors,
     available_embedders,
     connect,
+    connect_async,
     embedder_from_fingerprint,
     load_embedder,
     register_connector,
     register_embedder,
 )
-from .store import BaseVectorStore, VectorStore, iter_records
+from .retry import RetryPolicy
+from .store import Store, VectorStore, iter_records
 
 __all__ = [
+    "AsyncCollection",
+    "AsyncDriver",
+    "AsyncStore",
+    "Batch",
     "BaseEmbedder",
-    "BaseVectorStore",
+    "Capabilities",
     "Collection",
     "CollectionExists",
     "CollectionNotFound",
     "CollectionSpec",
     "ConnectorNotFound",
     "DimensionMismatch",
+    "Driver",
     "Embedder",
     "EmbedderFingerprint",
     "EmbedderMismatch",
     "EmbeddingFailed",
+    "Failure",
     "FilterCompiler",
     "Hit",
     "InvalidFilter",
@@ -59,19 +81,29 @@ __all__ = [
     "MetricMismatch",
     "MissingExtra",
     "Record",
+    "RetryPolicy",
     "ScanPage",
+    "ScanRange",
+    "SearchMode",
+    "SearchRequest",
+    "Store",
     "StoreError",
+    "Target",
     "TaskType",
+    "ThreadedAsyncDriver",
     "TransientError",
+    "UnsupportedFeature",
     "UnsupportedFilter",
     "UpsertFailed",
     "VecbridgeError",
     "VectorStore",
+    "WriteResult",
     "available_connectors",
     "available_embedders",
     "batched",
     "batched_by_size",
     "connect",
+    "connect_async",
     "embedder_from_fingerprint",
     "iter_records",
     "load_embedder",

@@ -154,7 +154,7 @@ class DocumentEmbedFn(Protocol):
 class CachedEmbedder:
     """Wrap ``embedder`` with a persistent cache at ``path`` (a SQLite file, or an EmbeddingCache).
 
-    >>> from vecbridge.connectors.hashing import HashingEmbedder
+    >>> from vecbridge.embedders.hashing import HashingEmbedder
     >>> emb = CachedEmbedder(HashingEmbedder(dimension=8), ":memory:")
     >>> first = emb.embed_documents(["a", "b"]); again = emb.embed_documents(["a", "b"])
     >>> (emb.misses, emb.hits)

@@ -7,7 +7,7 @@ says what was wrong *and* what to do about it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 __all__ = [
     "CollectionExists",
@@ -20,8 +20,11 @@ __all__ = [
     "InvalidInput",
     "MetricMismatch",
     "MissingExtra",
+    "StoreDamaged",
     "StoreError",
+    "StoreInUse",
     "TransientError",
+    "UnsupportedFeature",
     "UnsupportedFilter",
     "UpsertFailed",
     "VecbridgeError",
@@ -45,6 +48,11 @@ class UnsupportedFilter(VecbridgeError):
 
     Raised instead of silently dropping the condition, which would return wrong results.
     """
+
+
+class UnsupportedFeature(VecbridgeError):
+    """A valid request this store (or this collection) cannot serve: a tenant on a store without
+    tenancy, a keyword search on a collection created without a keyword index ..."""
 
 
 class DimensionMismatch(InvalidInput):
@@ -88,12 +96,38 @@ class StoreError(VecbridgeError):
     """The store refused an operation for a reason that retrying will not fix."""
 
 
+class StoreInUse(StoreError):
+    """An embedded store's files are locked by another process (e.g. an ingest still running)."""
+
+
+class StoreDamaged(StoreError):
+    """An embedded store's files are damaged or incomplete; the message says what to do.
+    Raised when the store is opened, never instead of returning fewer records later."""
+
+
 class TransientError(VecbridgeError):
-    """A temporary failure (rate limit, timeout, 5xx): retrying later may succeed."""
+    """A temporary failure (rate limit, timeout, 5xx): retrying later may succeed.
+
+    ``retry_after`` (seconds) is the server's own hint (``Retry-After``, ``RetryInfo``); the retry
+    policy waits at least that long before the next attempt.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class UpsertFailed(VecbridgeError):
-    """Some records did not land. ``failed_ids`` names them; ``written_ids`` those that did."""
+    """Some records did not land. Every id handed to the call is in exactly one list:
+
+    * ``written_ids``: confirmed written by the store;
+    * ``failed_ids``: sent (or refused before sending) and not confirmed written — ``reasons``
+      says why for each;
+    * ``not_attempted_ids``: never sent, because an earlier batch failed.
+
+    With a stream (a generator) the records after the failing batch were not read:
+    ``unread_input`` is then True. ``cause`` is the error that stopped the write.
+    """
 
     def __init__(
         self,
@@ -101,15 +135,24 @@ class UpsertFailed(VecbridgeError):
         failed_ids: Sequence[str],
         written_ids: Sequence[str] = (),
         cause: BaseException | None = None,
+        *,
+        not_attempted_ids: Sequence[str] = (),
+        reasons: Mapping[str, str] | None = None,
+        unread_input: bool = False,
     ) -> None:
         self.failed_ids = list(failed_ids)
         self.written_ids = list(written_ids)
+        self.not_attempted_ids = list(not_attempted_ids)
+        self.reasons = dict(reasons or {})
+        self.unread_input = unread_input
         self.cause = cause
         shown = ", ".join(repr(i) for i in self.failed_ids[:10])
         more = f" and {len(self.failed_ids) - 10} more" if len(self.failed_ids) > 10 else ""
+        rest = f"; {len(self.not_attempted_ids)} not attempted" if self.not_attempted_ids else ""
+        unread = "; the rest of the input stream was not read" if unread_input else ""
         super().__init__(
             f"{message}: {len(self.failed_ids)} record(s) not written ({shown}{more}); "
-            f"{len(self.written_ids)} written. Re-run the upsert for the failed ids: "
+            f"{len(self.written_ids)} written{rest}{unread}. Re-run the upsert for the ids not written: "
             "upserts are idempotent, so nothing is duplicated."
         )
 

@@ -1,9 +1,14 @@
-"""Deterministic mapping from a user's string id to the UUID some stores require.
+"""Deterministic, injective mapping from a user's string id to the UUID some stores require.
 
 Qdrant and Weaviate accept only UUIDs (Qdrant also unsigned ints). vecbridge keeps the user's id
-in the payload and derives the point id with uuid5, so the same id always lands on the same point:
-re-upserting overwrites, never duplicates. An id that is already a canonical UUID is used as is,
-so collections created outside vecbridge keep their ids when read and written back.
+in the payload and stores the point under ``uuid5(VECBRIDGE_NAMESPACE, id)``, so the same id always
+lands on the same point (re-upserting overwrites, never duplicates) and two different ids never
+share one: the mapping applies to *every* id, including ids that already look like UUIDs (passing
+those through would let the id ``str(uuid5(NS, "victim"))`` overwrite the record ``"victim"``).
+
+Collections written by other tools (LangChain, LlamaIndex) have no vecbridge id in their payload:
+their records read back with the point's own id, and are written through an adopted layout
+(``store.adopt(...)``), which keeps the foreign id scheme.
 """
 
 from __future__ import annotations
@@ -18,10 +23,4 @@ VECBRIDGE_NAMESPACE = uuid.UUID("f9af39c6-c1b4-5351-a016-0fe5fdfe2f45")  # uuid5
 
 def point_uuid(record_id: str) -> str:
     """The UUID string under which ``record_id`` is stored on UUID-only stores."""
-    try:
-        parsed = uuid.UUID(record_id)
-    except ValueError:
-        parsed = None
-    if parsed is not None and str(parsed) == record_id:
-        return record_id
     return str(uuid.uuid5(VECBRIDGE_NAMESPACE, record_id))

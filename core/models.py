@@ -9,12 +9,13 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .errors import InvalidInput
 
 __all__ = [
+    "MAX_DIMENSION",
     "CollectionSpec",
     "EmbedderFingerprint",
     "Hit",
@@ -25,6 +26,10 @@ __all__ = [
     "Vector",
     "validate_collection_name",
 ]
+
+#: Largest vector dimension vecbridge accepts: pgvector stores up to 16,000 and Qdrant 65,536,
+#: but no store here indexes more than 16,000, and a bigger value is almost always a mistake.
+MAX_DIMENSION = 16_000
 
 #: A vector as users hand it over: a list, tuple or 1-d numpy array of floats.
 Vector = Sequence[float]
@@ -151,18 +156,33 @@ def validate_collection_name(name: str) -> str:
 
 @dataclass(frozen=True)
 class CollectionSpec:
-    """What a collection is: its name, vector dimension, metric and embedder fingerprint."""
+    """What a collection is: its name, vector dimension, metric and embedder fingerprint.
+
+    ``hybrid``: the collection also keeps a keyword index of each record's text, so it can be
+    searched with ``mode="keyword"`` or ``"hybrid"``. ``multi_tenant``: records belong to tenants,
+    and every data call names one (``tenant=``); a tenant never sees another's records.
+    """
 
     name: str
     dimension: int
     metric: Metric = Metric.COSINE
     embedder: EmbedderFingerprint | None = None
+    hybrid: bool = False
+    multi_tenant: bool = False
 
     def __post_init__(self) -> None:
         validate_collection_name(self.name)
         if isinstance(self.dimension, bool) or not isinstance(self.dimension, int) or self.dimension < 1:
             raise InvalidInput(f"dimension must be a positive integer, got {self.dimension!r}")
+        if self.dimension > MAX_DIMENSION:
+            raise InvalidInput(
+                f"dimension {self.dimension} is above vecbridge's limit of {MAX_DIMENSION} (no store here "
+                "indexes more): reduce it, e.g. with a Matryoshka model's truncation"
+            )
         object.__setattr__(self, "metric", Metric.parse(self.metric))
+        for flag in ("hybrid", "multi_tenant"):
+            if not isinstance(getattr(self, flag), bool):
+                raise InvalidInput(f"{flag} must be True or False, got {getattr(self, flag)!r}")
         if self.embedder is not None and self.embedder.dimension != self.dimension:
             raise InvalidInput(
                 f"collection {self.name!r} has dimension {self.dimension} but its embedder "
@@ -170,25 +190,39 @@ class CollectionSpec:
             )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "name": self.name,
             "dimension": self.dimension,
             "metric": self.metric.value,
             "embedder": self.embedder.to_dict() if self.embedder else None,
         }
+        # Written only when set, so specs stored before these existed read back unchanged.
+        if self.hybrid:
+            out["hybrid"] = True
+        if self.multi_tenant:
+            out["multi_tenant"] = True
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CollectionSpec:
-        emb = data.get("embedder")
-        return cls(
-            name=str(data["name"]),
-            dimension=int(data["dimension"]),
-            metric=Metric.parse(data.get("metric", "cosine")),
-            embedder=EmbedderFingerprint.from_dict(emb) if emb else None,
-        )
+        """Rebuild a spec from ``to_dict`` output; anything malformed raises ``InvalidInput``."""
+        try:
+            emb = data.get("embedder")
+            return cls(
+                name=str(data["name"]),
+                dimension=int(data["dimension"]),
+                metric=Metric.parse(data.get("metric", "cosine")),
+                embedder=EmbedderFingerprint.from_dict(emb) if emb else None,
+                hybrid=bool(data.get("hybrid", False)),
+                multi_tenant=bool(data.get("multi_tenant", False)),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            if isinstance(exc, InvalidInput):
+                raise
+            raise InvalidInput(f"a stored collection spec is damaged ({type(exc).__name__}: {exc})") from None
 
     def renamed(self, name: str) -> CollectionSpec:
-        return CollectionSpec(name, self.dimension, self.metric, self.embedder)
+        return replace(self, name=name)
 
 
 @dataclass

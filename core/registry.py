@@ -1,10 +1,12 @@
 """Connector and embedder registry, after fsspec's: a name maps to ``"module:Class"`` plus the
-pip extra that provides it, imported lazily on first use. Third-party packages add their own
-through entry points (groups ``vecbridge.connectors`` and ``vecbridge.embedders``) or at run time
-with :func:`register_connector` / :func:`register_embedder`.
+pip extra that provides it, imported lazily on first use. The built-ins are declared here, once;
+third-party packages add their own through entry points (groups ``vecbridge.connectors`` and
+``vecbridge.embedders``) or at run time with :func:`register_connector` / :func:`register_embedder`.
 
-A connector class provides ``from_url(url: str, **options)``; an embedder class is called with
-keyword options and provides ``from_fingerprint(fingerprint)``.
+A connector class is a *driver* (see ``driver.py``) with ``from_url(url: str, **options)``, and
+optionally ``async_from_url`` for a native async driver; :func:`connect` wraps it in a
+:class:`~vecbridge.core.store.Store`, :func:`connect_async` in an ``AsyncStore``. An embedder
+class is called with keyword options and provides ``from_fingerprint(fingerprint)``.
 """
 
 from __future__ import annotations
@@ -14,15 +16,18 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any, cast
 
+from .async_store import AsyncStore
 from .embedders import Embedder
 from .errors import ConnectorNotFound, InvalidInput, MissingExtra
 from .models import EmbedderFingerprint
-from .store import VectorStore
+from .retry import RetryPolicy
+from .store import Store
 
 __all__ = [
     "available_connectors",
     "available_embedders",
     "connect",
+    "connect_async",
     "embedder_from_fingerprint",
     "load_embedder",
     "register_connector",
@@ -40,23 +45,24 @@ class Entry:
 
 
 _CONNECTORS: dict[str, Entry] = {
-    "qdrant": Entry("vecbridge.connectors.qdrant:QdrantStore", "qdrant"),
-    "qdrants": Entry("vecbridge.connectors.qdrant:QdrantStore", "qdrant"),
-    "qdrant+local": Entry("vecbridge.connectors.qdrant:QdrantStore", "qdrant"),
-    "qdrant+edge": Entry("vecbridge.connectors.qdrant:QdrantEdgeStore", "qdrant"),
-    "pgvector": Entry("vecbridge.connectors.pgvector:PgVectorStore", "pgvector"),
-    "pgvector+embedded": Entry("vecbridge.connectors.pgvector:PgVectorStore", "pgvector"),
-    "weaviate": Entry("vecbridge.connectors.weaviate:WeaviateStore", "weaviate"),
-    "weaviates": Entry("vecbridge.connectors.weaviate:WeaviateStore", "weaviate"),
-    "weaviate+cloud": Entry("vecbridge.connectors.weaviate:WeaviateStore", "weaviate"),
-    "pinecone": Entry("vecbridge.connectors.pinecone:PineconeStore", "pinecone"),
-    "pinecone+local": Entry("vecbridge.connectors.pinecone:PineconeStore", "pinecone"),
+    "qdrant+edge": Entry("vecbridge.connectors.qdrant:EdgeDriver", None),  # qdrant-edge-py is a core dependency
+    "qdrant": Entry("vecbridge.connectors.qdrant:QdrantDriver", "qdrant"),
+    "qdrants": Entry("vecbridge.connectors.qdrant:QdrantDriver", "qdrant"),
+    "qdrant+local": Entry("vecbridge.connectors.qdrant:QdrantDriver", "qdrant"),
+    "pgvector": Entry("vecbridge.connectors.pgvector:PgVectorDriver", "pgvector"),
+    "pgvector+embedded": Entry("vecbridge.connectors.pgvector:PgVectorDriver", "pgvector"),
+    "weaviate": Entry("vecbridge.connectors.weaviate:WeaviateDriver", "weaviate"),
+    "weaviates": Entry("vecbridge.connectors.weaviate:WeaviateDriver", "weaviate"),
+    "weaviate+cloud": Entry("vecbridge.connectors.weaviate:WeaviateDriver", "weaviate"),
+    "pinecone": Entry("vecbridge.connectors.pinecone:PineconeDriver", "pinecone"),
+    "pinecone+local": Entry("vecbridge.connectors.pinecone:PineconeDriver", "pinecone"),
+    "memory": Entry("vecbridge.testing.memory:MemoryDriver", None),
 }
 
 _EMBEDDERS: dict[str, Entry] = {
-    "hashing": Entry("vecbridge.connectors.hashing:HashingEmbedder", None),
-    "gemini": Entry("vecbridge.connectors.gemini:GeminiEmbedder", "gemini"),
-    "sentence-transformers": Entry("vecbridge.connectors.local:SentenceTransformerEmbedder", "local"),
+    "hashing": Entry("vecbridge.embedders.hashing:HashingEmbedder", None),
+    "gemini": Entry("vecbridge.embedders.gemini:GeminiEmbedder", "gemini"),
+    "sentence-transformers": Entry("vecbridge.embedders.local:SentenceTransformerEmbedder", "local"),
 }
 
 _entry_points_loaded = False
@@ -121,12 +127,7 @@ def _import(entry: Entry, what: str) -> Any:
         raise ConnectorNotFound(f"{entry.target} does not exist (registered for {what})") from None
 
 
-def connect(url: str, **options: Any) -> VectorStore:
-    """Open the store at ``url``; the scheme picks the connector.
-
-    >>> from vecbridge.core import connect
-    >>> store = connect("qdrant+local://:memory:")  # doctest: +SKIP
-    """
+def _driver_class(url: str) -> Any:
     from .urls import parse_store_url
 
     parsed = parse_store_url(url)
@@ -138,8 +139,38 @@ def connect(url: str, **options: Any) -> VectorStore:
             f"no connector for scheme {parsed.scheme!r}; known schemes: {known}. "
             "Third-party connectors register under the 'vecbridge.connectors' entry point group"
         )
-    cls = _import(entry, f"the {parsed.scheme!r} connector")
-    return cast(VectorStore, cls.from_url(url, **options))
+    return _import(entry, f"the {parsed.scheme!r} connector")
+
+
+def _retry_option(options: dict[str, Any]) -> RetryPolicy | None:
+    retry = options.pop("retry", None)
+    if retry is not None and not isinstance(retry, RetryPolicy):
+        raise InvalidInput(f"retry must be a vecbridge RetryPolicy, got {type(retry).__name__}")
+    return retry
+
+
+def connect(url: str, **options: Any) -> Store:
+    """Open the store at ``url``; the scheme picks the connector. ``retry=RetryPolicy(...)``
+    replaces the retry policy; every other option goes to the connector.
+
+    >>> from vecbridge.core import connect
+    >>> store = connect("memory://")
+    >>> store.list_collections()
+    []
+    """
+    retry = _retry_option(options)
+    driver = _driver_class(url).from_url(url, **options)
+    return Store(driver, retry=retry)
+
+
+def connect_async(url: str, **options: Any) -> AsyncStore:
+    """As :func:`connect`, for asyncio: an ``AsyncStore`` on the connector's native async driver,
+    or its sync driver in worker threads where the store has no async client."""
+    retry = _retry_option(options)
+    cls = _driver_class(url)
+    factory = getattr(cls, "async_from_url", None)
+    driver = factory(url, **options) if factory is not None else cls.from_url(url, **options)
+    return AsyncStore(driver, retry=retry)
 
 
 def load_embedder(name: str, **options: Any) -> Embedder:

@@ -1,328 +1,324 @@
-"""The VectorStore protocol and ``BaseVectorStore``, the template every connector fills in.
+"""``Store``: the synchronous store — the policy of ``policy.py`` run over a :class:`Driver`.
 
-The base class does what must be identical on every store — validation, batching, retries,
-reporting the ids of a failed batch, spec checks — and leaves the store-specific work to a few
-``_hooks``. A connector therefore only translates; it cannot forget a check.
+Every public method builds the policy's generator for the operation and runs it here: driver
+calls inside the retry policy (tenacity), errors translated once, waits with ``time.sleep``. The
+async twin (``async_store.py``) runs the very same generators with awaits.
+
+    >>> from vecbridge.core import CollectionSpec, Record, connect
+    >>> store = connect("qdrant+local://:memory:")
+    >>> store.create_collection(CollectionSpec("notes", dimension=2)).dimension
+    2
+    >>> store.upsert("notes", [Record("a", [1.0, 0.0], "first"), Record("b", [0.0, 1.0], "second")])
+    2
+    >>> [h.id for h in store.query("notes", [0.9, 0.1], k=1)]
+    ['a']
+    >>> store.close()
 """
 
 from __future__ import annotations
 
-import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from contextlib import contextmanager
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
-from .batching import batched
-from .errors import (
-    CollectionExists,
-    CollectionNotFound,
-    DimensionMismatch,
-    EmbedderMismatch,
-    InvalidInput,
-    MetricMismatch,
-    TransientError,
-    UpsertFailed,
-)
-from .filters import FilterNode, parse_filter
-from .models import CollectionSpec, Hit, Record, ScanPage, Vector, validate_collection_name
-from .retry import DEFAULT_RETRY, RetryPolicy, call_with_retry
-from .validation import check_ids, validate_records, validate_vector
+from .driver import Capabilities, Driver, ScanRange
+from .embedders import Embedder
+from .errors import VecbridgeError
+from .filters import FilterNode
+from .models import CollectionSpec, Hit, Record, ScanPage, Vector
+from .policy import Call, Embed, Sleep, Steps, StorePolicy, check_compatible
+from .retry import DEFAULT_RETRY, RetryPolicy
 
-__all__ = ["BaseVectorStore", "VectorStore", "check_compatible", "iter_records"]
+__all__ = ["Store", "VectorStore", "check_compatible", "iter_records", "run_steps"]
+
+T = TypeVar("T")
+Filter = Mapping[str, Any] | FilterNode | None
 
 
 @runtime_checkable
 class VectorStore(Protocol):
-    """What every connector offers. See ``BaseVectorStore`` for the documented behaviour."""
+    """The public store API (what :func:`~vecbridge.core.connect` returns). See :class:`Store`."""
 
+    @property
+    def capabilities(self) -> Capabilities: ...
     def create_collection(self, spec: CollectionSpec, *, exist_ok: bool = False) -> CollectionSpec: ...
     def describe_collection(self, name: str) -> CollectionSpec: ...
     def list_collections(self) -> list[str]: ...
     def has_collection(self, name: str) -> bool: ...
     def drop_collection(self, name: str) -> bool: ...
-    def upsert(self, name: str, records: Iterable[Record], *, batch_size: int | None = None) -> int: ...
+    def upsert(
+        self, name: str, records: Iterable[Record], *, batch_size: int | None = None, tenant: str | None = None
+    ) -> int: ...
     def query(
         self,
         name: str,
-        vector: Vector,
+        vector: Vector | None = None,
         *,
         k: int = 10,
-        filter: Mapping[str, Any] | FilterNode | None = None,
+        filter: Filter = None,
         include_vectors: bool = False,
+        text: str | None = None,
+        mode: str = "dense",
+        score_threshold: float | None = None,
+        alpha: float | None = None,
+        tenant: str | None = None,
+        **options: Any,
     ) -> list[Hit]: ...
-    def get(self, name: str, ids: Sequence[str], *, include_vectors: bool = True) -> list[Record]: ...
+    def get(
+        self, name: str, ids: Sequence[str], *, include_vectors: bool = True, tenant: str | None = None
+    ) -> list[Record]: ...
     def delete(
-        self, name: str, ids: Sequence[str] | None = None, *, filter: Mapping[str, Any] | FilterNode | None = None
+        self, name: str, ids: Sequence[str] | None = None, *, filter: Filter = None, tenant: str | None = None
     ) -> None: ...
-    def count(self, name: str, *, filter: Mapping[str, Any] | FilterNode | None = None) -> int: ...
-    def scan(self, name: str, *, batch_size: int = 256, cursor: str | None = None) -> Iterator[ScanPage]: ...
+    def count(self, name: str, *, filter: Filter = None, tenant: str | None = None) -> int: ...
+    def scan(
+        self,
+        name: str,
+        *,
+        batch_size: int = 256,
+        cursor: str | None = None,
+        include_vectors: bool = True,
+        tenant: str | None = None,
+        stop: str | None = None,
+    ) -> Iterator[ScanPage]: ...
     def close(self) -> None: ...
 
 
-def check_compatible(existing: CollectionSpec, requested: CollectionSpec) -> None:
-    """Raise if ``requested`` cannot be written into ``existing`` (dimension, metric, embedder)."""
-    if existing.dimension != requested.dimension:
-        raise DimensionMismatch(
-            f"collection {existing.name!r} exists with dimension {existing.dimension}, not "
-            f"{requested.dimension}: use another collection name, drop it, or embed with dimension "
-            f"{existing.dimension}"
-        )
-    if existing.metric != requested.metric:
-        raise MetricMismatch(
-            f"collection {existing.name!r} exists with metric {existing.metric.value!r}, not "
-            f"{requested.metric.value!r}: use another collection name or the existing metric"
-        )
-    if existing.embedder and requested.embedder and not existing.embedder.compatible_with(requested.embedder):
-        raise EmbedderMismatch(
-            f"collection {existing.name!r} was built with {existing.embedder.describe()}, not "
-            f"{requested.embedder.describe()}: vectors from different models are not comparable. "
-            "Use the collection's embedder, or another collection"
-        )
+def run_steps(steps: Steps[T], driver: Any, policy: StorePolicy, embedder: Embedder | None = None) -> T:
+    """Run a policy generator synchronously: the runner behind ``Store`` and ``Collection``."""
+    try:
+        step = next(steps)
+        while True:
+            try:
+                result = _perform(step, driver, policy, embedder)
+            except VecbridgeError as exc:
+                step = steps.throw(exc)
+            else:
+                step = steps.send(result)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
 
 
-def iter_records(store: VectorStore, name: str, *, batch_size: int = 256) -> Iterator[Record]:
-    """Every record of a collection, with vectors, page by page (bounded memory)."""
-    for page in store.scan(name, batch_size=batch_size):
-        yield from page.records
+def _perform(step: Any, driver: Any, policy: StorePolicy, embedder: Embedder | None) -> Any:
+    if isinstance(step, Sleep):
+        time.sleep(step.seconds)
+        return None
+    if isinstance(step, Embed):
+        assert embedder is not None, "an Embed step needs a runner with an embedder"
+        if step.query:
+            return embedder.embed_query(step.texts[0])
+        return embedder.embed_documents(list(step.texts))
+    assert isinstance(step, Call)
+    method = getattr(driver, step.op)
+    if not step.retry:
+        return _call_once(method, step, driver, policy)
+    for attempt in policy.retry.retrying():
+        with attempt:
+            return _call_once(method, step, driver, policy)
+    raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
 
 
-class BaseVectorStore:
-    """Template for connectors. Subclasses implement the ``_`` hooks; see each docstring.
+def _call_once(method: Any, step: Call, driver: Any, policy: StorePolicy) -> Any:
+    try:
+        return method(*step.args)
+    except Exception as exc:
+        mapped = None if isinstance(exc, VecbridgeError) else driver.translate(exc)
+        error = policy.translate(exc, step, mapped)
+        if error is exc:
+            raise
+        raise error from exc
 
-    Thread safety: the base keeps only a spec cache behind a lock; connectors use thread-safe
-    clients or pools.
+
+class Store:
+    """A vector store: the policy over one driver. Thread-safe as far as its driver is.
+
+    Obtain one with :func:`~vecbridge.core.connect` (``Store(driver)`` works too). ``retry``
+    replaces the default retry policy (5 attempts within 120 s, exponential backoff with jitter).
     """
 
-    #: Records per upsert request when the caller does not say.
-    default_batch_size: ClassVar[int] = 256
-    #: Whether queries are exact (brute force) or approximate (an ANN index).
-    exact_search: ClassVar[bool] = False
-    retry_policy: RetryPolicy = DEFAULT_RETRY
+    def __init__(self, driver: Driver, *, retry: RetryPolicy | None = None, label: str | None = None) -> None:
+        self.driver = driver
+        self.policy = StorePolicy(
+            driver.capabilities, driver.check_record, retry or DEFAULT_RETRY, label or repr(driver)
+        )
 
-    def __init__(self) -> None:
-        self._specs: dict[str, CollectionSpec] = {}
-        self._spec_lock = threading.Lock()
+    def _run(self, steps: Steps[T]) -> T:
+        return run_steps(steps, self.driver, self.policy)
 
-    # ----- hooks --------------------------------------------------------------------------
+    @property
+    def capabilities(self) -> Capabilities:
+        return self.driver.capabilities
 
-    def _list_collections(self) -> list[str]:
-        raise NotImplementedError
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return self.policy.retry
 
-    def _describe(self, name: str) -> CollectionSpec | None:
-        """The stored spec of ``name``, or None if there is no such collection."""
-        raise NotImplementedError
+    @retry_policy.setter
+    def retry_policy(self, policy: RetryPolicy) -> None:
+        self.policy.retry = policy
 
-    def _create(self, spec: CollectionSpec) -> None:
-        raise NotImplementedError
-
-    def _drop(self, name: str) -> bool:
-        raise NotImplementedError
-
-    def _upsert_batch(self, spec: CollectionSpec, records: list[Record]) -> None:
-        """Write one validated batch, all or nothing where the store allows it.
-
-        Raise ``TransientError`` for failures worth retrying; anything else is final.
-        """
-        raise NotImplementedError
-
-    def _query(
-        self, spec: CollectionSpec, vector: list[float], k: int, node: FilterNode | None, include_vectors: bool
-    ) -> list[Hit]:
-        raise NotImplementedError
-
-    def _get(self, spec: CollectionSpec, ids: list[str], include_vectors: bool) -> list[Record]:
-        raise NotImplementedError
-
-    def _delete_ids(self, spec: CollectionSpec, ids: list[str]) -> None:
-        raise NotImplementedError
-
-    def _delete_filter(self, spec: CollectionSpec, node: FilterNode) -> None:
-        raise NotImplementedError
-
-    def _count(self, spec: CollectionSpec, node: FilterNode | None) -> int:
-        raise NotImplementedError
-
-    def _scan(self, spec: CollectionSpec, batch_size: int, cursor: str | None) -> Iterator[ScanPage]:
-        raise NotImplementedError
-
-    def _close(self) -> None:
-        """Release clients, pools, servers."""
-
-    def check_record(self, record: Record) -> list[str]:
-        """What would stop this store from keeping ``record`` intact (e.g. Pinecone's flat
-        metadata rules), as messages; empty when it can. Migration asks this of every record
-        before it writes anything, so problems are reported up front. Override per store."""
-        return []
-
-    # ----- public API ---------------------------------------------------------------------
+    # ----- collections --------------------------------------------------------------------
 
     def list_collections(self) -> list[str]:
         """Names of the collections in this store, sorted."""
-        return sorted(call_with_retry(self._list_collections, self.retry_policy))
+        return self._run(self.policy.list_collections())
 
     def has_collection(self, name: str) -> bool:
-        validate_collection_name(name)
-        return self._spec_or_none(name) is not None
+        """Whether ``name`` exists now (asks the store, never a cache)."""
+        return self._run(self.policy.has(name))
 
     def describe_collection(self, name: str) -> CollectionSpec:
-        """The collection's spec; raises ``CollectionNotFound``."""
-        validate_collection_name(name)
-        spec = self._spec_or_none(name)
-        if spec is None:
-            raise CollectionNotFound(
-                f"collection {name!r} does not exist in {self!r}: create it first "
-                "(store.create_collection or Collection.open(..., create=True))"
-            )
-        return spec
+        """The collection's spec as stored now; raises ``CollectionNotFound``."""
+        return self._run(self.policy.describe(name))
 
     def create_collection(self, spec: CollectionSpec, *, exist_ok: bool = False) -> CollectionSpec:
         """Create a collection. With ``exist_ok``, an existing one is checked for the same
         dimension, metric and embedder (raising ``DimensionMismatch`` etc.) and returned."""
-        existing = self._spec_or_none(spec.name)
-        if existing is not None:
-            if not exist_ok:
-                raise CollectionExists(
-                    f"collection {spec.name!r} already exists: pass exist_ok=True to reuse it, or drop it first"
-                )
-            check_compatible(existing, spec)
-            return existing
-        call_with_retry(lambda: self._create(spec), self.retry_policy)
-        with self._spec_lock:
-            self._specs.pop(spec.name, None)
-        return self.describe_collection(spec.name)
+        return self._run(self.policy.create(spec, exist_ok))
 
     def drop_collection(self, name: str) -> bool:
         """Delete a collection and its data. Returns False if it did not exist."""
-        validate_collection_name(name)
-        with self._spec_lock:
-            self._specs.pop(name, None)
-        return call_with_retry(lambda: self._drop(name), self.retry_policy)
+        return self._run(self.policy.drop(name))
 
-    def upsert(self, name: str, records: Iterable[Record], *, batch_size: int | None = None) -> int:
-        """Insert or overwrite records by id, in batches. Returns how many were written.
+    # ----- data ---------------------------------------------------------------------------
+
+    def upsert(
+        self, name: str, records: Iterable[Record], *, batch_size: int | None = None, tenant: str | None = None
+    ) -> int:
+        """Insert or overwrite records by id, in batches; returns how many were written.
 
         A list is validated whole before anything is sent, so bad input writes nothing. A stream
-        (generator) is validated batch by batch. A batch that still fails after retries raises
-        ``UpsertFailed`` listing the ids that did not land and those that did.
+        (generator) is validated batch by batch. A batch is retried for the records that failed
+        transiently; if any record still does not land, ``UpsertFailed`` names every id as
+        written, failed or not attempted.
         """
-        spec = self.describe_collection(name)
-        size = batch_size or self.default_batch_size
-        if isinstance(records, Sequence):
-            checked = self._apply_store_rules(validate_records(records, spec.dimension, spec.metric))
-            batches: Iterable[list[Record]] = batched(checked, size)
-        else:
-            batches = (
-                self._apply_store_rules(validate_records(b, spec.dimension, spec.metric))
-                for b in batched(records, size)
-            )
-        written: list[str] = []
-        iterator = iter(batches)
-        while True:
-            try:
-                batch = next(iterator)
-            except StopIteration:
-                break
-            except InvalidInput as exc:
-                if written:
-                    raise InvalidInput(f"{exc} ({len(written)} earlier records were already written)") from exc
-                raise
-            try:
-                call_with_retry(lambda b=batch: self._upsert_batch(spec, b), self.retry_policy)  # type: ignore[misc]
-            except Exception as exc:
-                failed = [r.id for r in batch]
-                if isinstance(exc, UpsertFailed):  # the connector knows exactly which ones landed
-                    failed = list(exc.failed_ids)
-                    written.extend(exc.written_ids)
-                if isinstance(records, Sequence):
-                    failed += [r.id for b in iterator for r in b]
-                reason = "store kept failing" if isinstance(exc, TransientError) else "store rejected a batch"
-                raise UpsertFailed(f"{reason} ({exc})", failed, written, cause=exc) from exc
-            written.extend(r.id for r in batch)
-        return len(written)
+        return self._run(self.policy.upsert(name, records, batch_size, tenant))
 
     def query(
         self,
         name: str,
-        vector: Vector,
+        vector: Vector | None = None,
         *,
         k: int = 10,
-        filter: Mapping[str, Any] | FilterNode | None = None,
+        filter: Filter = None,
         include_vectors: bool = False,
+        text: str | None = None,
+        mode: str = "dense",
+        score_threshold: float | None = None,
+        alpha: float | None = None,
+        tenant: str | None = None,
+        **options: Any,
     ) -> list[Hit]:
-        """The ``k`` most similar records, best first, optionally filtered."""
-        spec = self.describe_collection(name)
-        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-            raise InvalidInput(f"k must be a positive integer, got {k!r}")
-        vec = validate_vector(vector, spec.dimension, spec.metric)
-        node = parse_filter(filter)
-        return call_with_retry(lambda: self._query(spec, vec, k, node, include_vectors), self.retry_policy)
+        """The ``k`` best records, best first, optionally filtered.
 
-    def get(self, name: str, ids: Sequence[str], *, include_vectors: bool = True) -> list[Record]:
+        ``mode``: ``"dense"`` (by ``vector``), ``"keyword"`` (by the words of ``text``) or
+        ``"hybrid"`` (both, fused by reciprocal rank; ``alpha`` weighs the dense side) — keyword
+        and hybrid need a collection created with ``hybrid=True``. ``score_threshold`` drops hits
+        scoring below it. ``options`` are the store's per-call knobs (``capabilities.query_options``),
+        e.g. ``ef_search`` on pgvector.
+        """
+        return self._run(
+            self.policy.search(
+                name,
+                tenant,
+                vector=vector,
+                text=text,
+                k=k,
+                filter=filter,
+                mode=mode,
+                include_vectors=include_vectors,
+                score_threshold=score_threshold,
+                alpha=alpha,
+                options=options,
+            )
+        )
+
+    def get(
+        self, name: str, ids: Sequence[str], *, include_vectors: bool = True, tenant: str | None = None
+    ) -> list[Record]:
         """Records by id, in the order asked; ids that do not exist are left out."""
-        spec = self.describe_collection(name)
-        wanted = check_ids(ids)
-        if not wanted:
-            return []
-        found: dict[str, Record] = {}
-        for chunk in batched(dict.fromkeys(wanted), 1000):
-            for rec in call_with_retry(lambda c=chunk: self._get(spec, c, include_vectors), self.retry_policy):  # type: ignore[misc]
-                found[rec.id] = rec
-        return [found[i] for i in dict.fromkeys(wanted) if i in found]
+        return self._run(self.policy.get(name, ids, include_vectors, tenant))
 
     def delete(
-        self, name: str, ids: Sequence[str] | None = None, *, filter: Mapping[str, Any] | FilterNode | None = None
+        self, name: str, ids: Sequence[str] | None = None, *, filter: Filter = None, tenant: str | None = None
     ) -> None:
         """Delete by ids, or by filter (exactly one of the two). Missing ids are ignored."""
-        spec = self.describe_collection(name)
-        node = parse_filter(filter)
-        if (ids is None) == (node is None):
-            raise InvalidInput("delete takes ids or a non-empty filter (exactly one); to empty a collection, drop it")
-        if ids is not None:
-            for chunk in batched(dict.fromkeys(check_ids(ids)), 1000):
-                call_with_retry(lambda c=chunk: self._delete_ids(spec, c), self.retry_policy)  # type: ignore[misc]
-        else:
-            assert node is not None
-            call_with_retry(lambda: self._delete_filter(spec, node), self.retry_policy)
+        self._run(self.policy.delete(name, ids, filter, tenant))
 
-    def count(self, name: str, *, filter: Mapping[str, Any] | FilterNode | None = None) -> int:
+    def count(self, name: str, *, filter: Filter = None, tenant: str | None = None) -> int:
         """Number of records, optionally only those matching ``filter``."""
-        spec = self.describe_collection(name)
-        node = parse_filter(filter)
-        return call_with_retry(lambda: self._count(spec, node), self.retry_policy)
+        return self._run(self.policy.count(name, filter, tenant))
 
-    def scan(self, name: str, *, batch_size: int = 256, cursor: str | None = None) -> Iterator[ScanPage]:
-        """Stream every record with its vector, page by page. Each page carries a cursor from
-        which a later ``scan`` resumes (used by migration checkpoints)."""
-        spec = self.describe_collection(name)
-        if batch_size < 1:
-            raise InvalidInput(f"batch_size must be positive, got {batch_size}")
-        return self._scan(spec, batch_size, cursor)
+    def scan(
+        self,
+        name: str,
+        *,
+        batch_size: int = 256,
+        cursor: str | None = None,
+        include_vectors: bool = True,
+        tenant: str | None = None,
+        stop: str | None = None,
+    ) -> Iterator[ScanPage]:
+        """Stream every record page by page (each page fetched and retried on its own). A page's
+        ``next_cursor`` resumes a later scan right after it; ``stop`` ends the scan before that
+        cursor (see ``scan_ranges``)."""
+        target = self._run(self.policy.scan_target(name, batch_size, cursor, tenant))
+
+        def pages() -> Iterator[ScanPage]:
+            position = cursor
+            while True:
+                page = self._run(self.policy.scan_page(target, position, batch_size, include_vectors, stop))
+                yield page
+                if page.next_cursor is None:
+                    return
+                position = page.next_cursor
+
+        return pages()
+
+    def scan_ranges(self, name: str, parts: int, *, tenant: str | None = None) -> list[ScanRange]:
+        """Split ``name`` into about ``parts`` scan ranges for parallel readers (one range on
+        stores that cannot split: ``capabilities.split_scan``)."""
+        return self._run(self.policy.scan_ranges(name, parts, tenant))
+
+    @contextmanager
+    def bulk_load(self, name: str, *, expected: int | None = None, tenant: str | None = None) -> Iterator[None]:
+        """Group many upserts into one load, so the store indexes once at the end (pgvector builds
+        its ANN index after the data, Qdrant Edge optimises). Upserts do this on their own; use it
+        around several of them::
+
+            with store.bulk_load("docs"):
+                for chunk in chunks:
+                    store.upsert("docs", chunk)
+        """
+        target = self._run(self.policy.target(name, tenant))
+        token = self._run(self.policy.begin_load(target, expected))
+        try:
+            yield
+        except BaseException:
+            self._run(self.policy.end_load(target, token, quietly=True))
+            raise
+        self._run(self.policy.end_load(target, token))
+
+    # ----- lifecycle ----------------------------------------------------------------------
 
     def close(self) -> None:
-        self._close()
+        """Release clients, pools and embedded servers."""
+        self.driver.close()
 
-    def __enter__(self) -> BaseVectorStore:
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # ----- helpers ------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        return f"Store({self.policy.label})"
 
-    def _apply_store_rules(self, records: list[Record]) -> list[Record]:
-        """Apply the store's own rules (``check_record``) before anything of the batch is sent."""
-        problems = [p for r in records for p in self.check_record(r)]
-        if problems:
-            more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
-            raise InvalidInput("; ".join(problems[:10]) + more)
-        return records
 
-    def _spec_or_none(self, name: str) -> CollectionSpec | None:
-        with self._spec_lock:
-            cached = self._specs.get(name)
-        if cached is not None:
-            return cached
-        spec = call_with_retry(lambda: self._describe(name), self.retry_policy)
-        if spec is not None:
-            with self._spec_lock:
-                self._specs[name] = spec
-        return spec
+def iter_records(
+    store: VectorStore, name: str, *, batch_size: int = 256, include_vectors: bool = True
+) -> Iterator[Record]:
+    """Every record of a collection, page by page (bounded memory)."""
+    for page in store.scan(name, batch_size=batch_size, include_vectors=include_vectors):
+        yield from page.records

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .errors import InvalidInput
 
-__all__ = ["StoreURL", "parse_store_url"]
+__all__ = ["StoreURL", "parse_store_url", "redact_url"]
 
 
 @dataclass(frozen=True)
@@ -33,14 +34,36 @@ class StoreURL:
         return parts[1] if len(parts) == 2 else None
 
     def redacted(self) -> str:
-        """The URL with any password replaced, safe for messages."""
+        """The URL with any password, key or token replaced by ``***``: safe for messages, logs
+        and checkpoint files."""
         auth = ""
         if self.username:
             auth = self.username + (":***" if self.password else "") + "@"
         host = self.host or ""
+        if ":" in host:  # IPv6 literal
+            host = f"[{host}]"
         port = f":{self.port}" if self.port else ""
-        q = "&".join(f"{k}={v}" for k, v in self.query.items() if "key" not in k.lower())
+        q = "&".join(f"{k}={'***' if _secret_key(k) else v}" for k, v in self.query.items())
         return f"{self.scheme}://{auth}{host}{port}{self.path}" + (f"?{q}" if q else "")
+
+
+_SECRET_WORDS = ("key", "password", "passwd", "secret", "token", "credential", "auth")
+
+
+def _secret_key(name: str) -> bool:
+    lowered = name.lower()
+    return any(word in lowered for word in _SECRET_WORDS)
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its password and secret query values replaced by ``***``. Never raises: text
+    that is not a parsable URL comes back with anything after ``//user:`` and secret-looking
+    query values masked."""
+    try:
+        return parse_store_url(url).redacted()
+    except Exception:
+        text = re.sub(r"(//[^/:@\s]*:)[^@/\s]*@", r"\1***@", str(url))
+        return re.sub(r"((?:key|password|passwd|secret|token)[^=&\s]*=)[^&\s]*", r"\1***", text, flags=re.I)
 
 
 def parse_store_url(url: str) -> StoreURL:
@@ -54,14 +77,16 @@ def parse_store_url(url: str) -> StoreURL:
     scheme = scheme.lower()
     if rest.startswith(":memory:"):
         return StoreURL(scheme=scheme, path=":memory:", raw=url)
-    parts = urlsplit(url)
     try:
+        parts = urlsplit(url)
         port = parts.port
-    except ValueError:
-        raise InvalidInput(f"invalid port in store URL {parts.netloc!r}") from None
+        hostname = parts.hostname
+    except ValueError as exc:
+        shown = redact_url(url) if "@" not in url else scheme + "://(redacted)"
+        raise InvalidInput(f"{shown} is not a valid store URL ({exc}): check the host and port") from None
     return StoreURL(
         scheme=scheme,
-        host=parts.hostname,
+        host=hostname,
         port=port,
         path=unquote(parts.path),
         username=unquote(parts.username) if parts.username else None,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
+from vecbridge.core.async_store import AsyncStore
 from vecbridge.core.store import VectorStore
 
 __all__ = ["Backend"]
@@ -40,6 +42,24 @@ class Backend:
     #: run leaves it out and ``pytest -m integration`` runs it (skipping, with the reason, when the
     #: variable is absent).
     integration: bool = False
+    #: Opens the store's async form (``connect_async(url)``); None: the sync driver in threads.
+    async_factory: Callable[[], AsyncStore] | None = None
+    #: Run the suite through the async API (see ``as_async``).
+    asynchronous: bool = False
+
+    def as_async(self) -> Backend:
+        """This backend through ``AsyncStore`` (the suite then runs the async path)."""
+        return replace(self, id=f"{self.id}-async", asynchronous=True)
+
+    def open(self) -> Any:
+        """An open store for the suite: the store itself, or a blocking view of its async form."""
+        if not self.asynchronous:
+            return self.factory()
+        from .blocking import BlockingStore
+
+        if self.async_factory is not None:
+            return BlockingStore(self.async_factory())
+        return BlockingStore(AsyncStore(self.factory().driver))
 
     def param(self) -> object:
         """This backend as a ``pytest.param`` with its id and marks."""

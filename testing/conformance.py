@@ -11,6 +11,7 @@ import json
 import math
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,8 @@ from vecbridge.core import (
     Metric,
     MetricMismatch,
     Record,
+    SearchMode,
+    UnsupportedFeature,
     UnsupportedFilter,
     iter_records,
     matches,
@@ -179,7 +182,7 @@ class StoreConformanceTests:
         reason = backend.skip_reason()
         if reason:
             pytest.skip(reason)
-        store = backend.factory()
+        store = backend.open()
         try:
             yield store
         finally:
@@ -196,6 +199,15 @@ class StoreConformanceTests:
         yield n
         with contextlib.suppress(Exception):  # cleanup must not mask the test's own failure
             store.drop_collection(n)
+
+    @staticmethod
+    def _collection(store: Any, name: str, **kwargs: Any) -> Any:
+        """``Collection.open``, or its async form when the suite runs through the async API."""
+        from .blocking import BlockingCollection, BlockingStore
+
+        if isinstance(store, BlockingStore):
+            return BlockingCollection.open(store, name, **kwargs)
+        return Collection.open(store, name, **kwargs)
 
     def _make(self, store: VectorStore, name: str, metric: Metric = Metric.COSINE, dim: int = DIM) -> CollectionSpec:
         return store.create_collection(CollectionSpec(name, dim, metric))
@@ -254,18 +266,18 @@ class StoreConformanceTests:
             store.describe_collection(bad)
 
     def test_fingerprint_is_kept_and_enforced(self, store: VectorStore, name: str) -> None:
-        from vecbridge.connectors.hashing import HashingEmbedder
+        from vecbridge.embedders.hashing import HashingEmbedder
 
         emb = HashingEmbedder(dimension=DIM)
-        coll = Collection.open(store, name, embedder=emb)
+        coll = self._collection(store, name, embedder=emb)
         spec = store.describe_collection(name)
         assert spec.embedder is not None and spec.embedder.compatible_with(emb.fingerprint)
         assert spec.embedder.options == emb.fingerprint.options
         assert coll.spec == spec
         with pytest.raises(EmbedderMismatch):
-            Collection.open(store, name, embedder=HashingEmbedder(dimension=DIM, ngram_min=2))
+            self._collection(store, name, embedder=HashingEmbedder(dimension=DIM, ngram_min=2))
         with pytest.raises(DimensionMismatch):
-            Collection.open(store, name, embedder=HashingEmbedder(dimension=DIM * 2))
+            self._collection(store, name, embedder=HashingEmbedder(dimension=DIM * 2))
         assert store.count(name) == 0
 
     # ----- writes -------------------------------------------------------------------------
@@ -337,7 +349,7 @@ class StoreConformanceTests:
         data = np.asarray([r.vector for r in recs], dtype=np.float64)
         rng = np.random.default_rng(11)
         k = 10
-        exact = getattr(store, "exact_search", False)
+        exact = store.capabilities.exact_search
         hits_total = 0
         for _ in range(8):
             q = rng.normal(size=DIM)
@@ -507,9 +519,9 @@ class StoreConformanceTests:
     # ----- high level ---------------------------------------------------------------------
 
     def test_collection_add_texts_and_search(self, store: VectorStore, name: str, backend: Backend) -> None:
-        from vecbridge.connectors.hashing import HashingEmbedder
+        from vecbridge.embedders.hashing import HashingEmbedder
 
-        docs = Collection.open(store, name, embedder=HashingEmbedder(dimension=64))
+        docs = self._collection(store, name, embedder=HashingEmbedder(dimension=64))
         texts = ["the red apple fell", "ocean waves at night", "apple pie recipe", "mountain hiking trail"]
         ids = docs.add_texts(texts, metadatas=[{"n": i} for i in range(4)])
         assert len(set(ids)) == 4
@@ -524,3 +536,212 @@ class StoreConformanceTests:
             docs.add_texts(["fine", "  "])
         backend.settle()
         assert docs.count() == 4
+
+    # ----- exact values -------------------------------------------------------------------
+
+    def test_numbers_round_trip_exactly(self, store: VectorStore, name: str, backend: Backend) -> None:
+        """Every JSON number comes back with its value, its type (int vs float) and the sign of
+        zero, and an equality filter on a stored float finds it."""
+        self._make(store, name)
+        values = EXACT_NUMBERS
+        base = random_records(len(values))
+        records = [
+            Record(f"n{i}", base[i].vector, None, {"x": v, "pair": [v, 1]} if backend.nested_metadata else {"x": v})
+            for i, v in enumerate(values)
+        ]
+        store.upsert(name, records)
+        backend.settle()
+        got = {r.id: r.metadata for r in store.get(name, [r.id for r in records], include_vectors=False)}
+        for rec, v in zip(records, values, strict=True):
+            back = got[rec.id]["x"]
+            assert type(back) is type(v) and back == v, f"{v!r} came back as {back!r}"
+            if isinstance(v, float):
+                assert math.copysign(1.0, back) == math.copysign(1.0, v), f"sign of {v!r} lost"
+            if backend.nested_metadata:
+                assert got[rec.id]["pair"] == [v, 1] and type(got[rec.id]["pair"][0]) is type(v)
+        for v in (1 / 7, 10 / 7, 0.1, 123456789.123456789, 2**53 - 1, 1e16):
+            want = {r.id for r in records if matches({"x": v}, r.metadata)}
+            hits = store.query(name, records[0].vector, k=len(records), filter={"x": v})
+            assert {h.id for h in hits} == want, f"$eq {v!r}"
+
+    def test_ids_never_alias(self, store: VectorStore, name: str, backend: Backend) -> None:
+        """An id that equals the UUID another id is stored under does not overwrite it."""
+        from vecbridge.core.ids import point_uuid
+
+        self._make(store, name)
+        vecs = random_records(2)
+        victim = Record("victim", vecs[0].vector, "victim text", {"who": "victim"})
+        alias = Record(point_uuid("victim"), vecs[1].vector, "alias text", {"who": "alias"})
+        store.upsert(name, [victim])
+        store.upsert(name, [alias])
+        backend.settle()
+        assert store.count(name) == 2
+        got = {r.id: r.metadata["who"] for r in store.get(name, ["victim", alias.id])}
+        assert got == {"victim": "victim", alias.id: "alias"}
+
+    def test_vectors_beyond_float32_arithmetic_are_refused(self, store: VectorStore, name: str) -> None:
+        self._make(store, name, Metric.DOT)
+        huge = [3e38] + [0.0] * (DIM - 1)
+        with pytest.raises(InvalidInput):
+            store.upsert(name, [Record("huge", huge)])
+        with pytest.raises(InvalidInput):
+            store.query(name, huge)
+        assert store.count(name) == 0
+
+    # ----- search options -----------------------------------------------------------------
+
+    def test_score_threshold(self, store: VectorStore, name: str, backend: Backend) -> None:
+        self._make(store, name)
+        recs = random_records(40, seed=9)
+        store.upsert(name, recs)
+        backend.settle()
+        everything = store.query(name, recs[0].vector, k=40)
+        cut = everything[9].score
+        kept = store.query(name, recs[0].vector, k=40, score_threshold=cut)
+        assert [h.id for h in kept] == [h.id for h in everything if h.score >= cut]
+        assert all(h.score >= cut for h in kept)
+
+    # ----- dates --------------------------------------------------------------------------
+
+    def test_date_ranges_compare_instants(self, store: VectorStore, name: str, backend: Backend) -> None:
+        self._make(store, name)
+        stamps = DATE_VALUES
+        base = random_records(len(stamps))
+        recs = [Record(f"d{i}", base[i].vector, None, {"when": s, "n": i}) for i, s in enumerate(stamps)]
+        store.upsert(name, recs)
+        backend.settle()
+        got = {r.id: r.metadata for r in store.get(name, [r.id for r in recs], include_vectors=False)}
+        assert all(got[r.id] == r.metadata for r in recs), "date strings round-trip exactly"
+        for flt in DATE_FILTERS:
+            want = {r.id for r in recs if matches(flt, r.metadata)}
+            hits = store.query(name, recs[0].vector, k=len(recs), filter=flt)
+            assert {h.id for h in hits} == want, f"filter {flt}"
+            assert store.count(name, filter=flt) == len(want), f"count {flt}"
+
+    # ----- tenants ------------------------------------------------------------------------
+
+    def test_tenants_are_isolated(self, store: VectorStore, name: str, backend: Backend) -> None:
+        spec = CollectionSpec(name, DIM, multi_tenant=True)
+        if not store.capabilities.tenants:
+            with pytest.raises(UnsupportedFeature):
+                store.create_collection(spec)
+            return
+        store.create_collection(spec)
+        a = random_records(12, seed=1)
+        b = [Record(r.id, r.vector, f"b {r.text}", {**r.metadata, "owner": "b"}) for r in random_records(8, seed=2)]
+        store.upsert(name, a, tenant="acme")
+        store.upsert(name, b, tenant="globex")
+        backend.settle()
+        assert store.count(name, tenant="acme") == 12
+        assert store.count(name, tenant="globex") == 8
+        hits = store.query(name, b[0].vector, k=50, tenant="acme")
+        assert {h.id for h in hits} == {r.id for r in a} and all("owner" not in h.metadata for h in hits)
+        # Filters cannot reach across: not on the tenant's name, not on internal-looking keys.
+        for flt in ({"owner": "b"}, {"tenant": "globex"}, {"$or": [{"owner": "b"}, {"i": {"$gte": 0}}]}):
+            found = store.query(name, b[0].vector, k=50, filter=flt, tenant="acme")
+            assert {h.id for h in found} <= {r.id for r in a}
+        assert [r.text for r in store.get(name, ["r0"], tenant="globex")] == ["b text 0"]
+        store.delete(name, ["r0", "r1"], tenant="globex")
+        store.delete(name, filter={"even": True}, tenant="acme")
+        backend.settle()
+        assert store.count(name, tenant="globex") == 6
+        assert store.count(name, tenant="acme") == 6
+        scanned = [r.id for p in store.scan(name, tenant="acme", batch_size=5) for r in p.records]
+        assert sorted(scanned) == sorted(r.id for r in a if not r.metadata["even"])
+        with pytest.raises(InvalidInput):
+            store.count(name)  # a multi-tenant collection needs a tenant
+        with pytest.raises(InvalidInput):
+            store.count(name, tenant="no spaces allowed")
+
+    def test_tenant_on_a_plain_collection_is_refused(self, store: VectorStore, name: str) -> None:
+        self._make(store, name)
+        with pytest.raises(InvalidInput):
+            store.upsert(name, random_records(1), tenant="acme")
+        assert store.count(name) == 0
+
+    # ----- hybrid -------------------------------------------------------------------------
+
+    def test_hybrid_finds_exact_keywords(self, store: VectorStore, name: str, backend: Backend) -> None:
+        spec = CollectionSpec(name, DIM, hybrid=True)
+        if SearchMode.KEYWORD not in store.capabilities.search_modes:
+            with pytest.raises(UnsupportedFeature):
+                store.create_collection(spec)
+            return
+        store.create_collection(spec)
+        rng = np.random.default_rng(21)
+        query_vec = rng.normal(size=DIM)
+        recs = []
+        for i in range(40):  # close to the query vector, but without the keyword
+            vec = query_vec + rng.normal(scale=0.3, size=DIM)
+            recs.append(Record(f"near{i}", vec.tolist(), f"general notes about pumps number {i}", {"i": i}))
+        far = -query_vec + rng.normal(scale=0.1, size=DIM)  # as far from the query as it gets
+        recs.append(Record("part", far.tolist(), "replace gasket XK-7741 before winter", {"i": 99}))
+        store.upsert(name, recs)
+        backend.settle()
+        dense = store.query(name, query_vec.tolist(), k=10)
+        assert "part" not in [h.id for h in dense]
+        keyword = store.query(name, text="XK-7741 gasket", mode="keyword", k=5)
+        assert keyword and keyword[0].id == "part"
+        hybrid = store.query(name, query_vec.tolist(), text="XK-7741", mode="hybrid", k=10)
+        assert hybrid[0].id == "part"
+        scores = [h.score for h in hybrid]
+        assert scores == sorted(scores, reverse=True)
+        assert hybrid[0].text == "replace gasket XK-7741 before winter" and hybrid[0].metadata == {"i": 99}
+        filtered = store.query(name, query_vec.tolist(), text="XK-7741", mode="hybrid", k=10, filter={"i": {"$lt": 50}})
+        assert "part" not in [h.id for h in filtered] and len(filtered) == 10
+        assert all(h.metadata["i"] < 50 for h in filtered)
+
+    def test_keyword_search_needs_a_hybrid_collection(self, store: VectorStore, name: str) -> None:
+        self._make(store, name)
+        store.upsert(name, random_records(3))
+        with pytest.raises(UnsupportedFeature):
+            store.query(name, text="text", mode="keyword")
+
+
+#: Numbers that must survive a store exactly (value, int/float type, sign of zero).
+EXACT_NUMBERS: list[int | float] = [
+    *(i / 7 for i in range(1, 25)),
+    0.1,
+    -0.0,
+    0.0,
+    3.0,
+    -2.5,
+    1e308,
+    -1e308,
+    5e-324,
+    2.2250738585072014e-308,
+    1e16,
+    1e22,
+    1e-7,
+    123456789.123456789,
+    0,
+    -1,
+    7,
+    2**31,
+    2**53 - 1,
+    -(2**53 - 1),
+]
+
+#: Date strings in metadata: offsets, UTC markers, naive (read as UTC), date only, fractions.
+DATE_VALUES: list[Any] = [
+    "2024-01-01T00:30:00+01:00",
+    "2023-12-31T23:30:00Z",
+    "2023-12-31T22:59:59Z",
+    "2024-06-15",
+    "2024-06-15T12:00:00.250000+00:00",
+    "1969-07-21T20:17:40",
+    "2030-01-01T00:00:00-05:00",
+    ["2020-01-01", "2025-01-01"],
+    "not a date",
+    2024,
+]
+
+DATE_FILTERS: list[dict[str, Any]] = [
+    {"when": {"$gte": "2024-01-01T00:00:00+01:00"}},
+    {"when": {"$lt": "2024-01-01"}},
+    {"when": {"$gt": "1970-01-01", "$lte": "2024-06-15T12:00:00Z"}},
+    {"when": {"$gte": "2024-06-15T12:00:00.25Z"}},
+    {"$not": {"when": {"$lt": "2025-01-01"}}},
+    {"when": {"$lt": datetime(2024, 6, 15, tzinfo=timezone.utc)}},
+    {"when": {"$gte": 2000}},  # a number range: only the number matches
+]

@@ -10,7 +10,7 @@ import pytest
 MODULES = [
     "vecbridge.core.collection",
     "vecbridge.core.registry",
-    "vecbridge.connectors.hashing.embedder",
+    "vecbridge.embedders.hashing.embedder",
     "vecbridge.connectors.qdrant.edge",
 ]
 

@@ -12,7 +12,7 @@ pytest.importorskip("google.genai")
 
 from tests.emulators.gemini import Fault
 from tests.emulators.gemini.fixtures import TEST_KEY, emulator_fixture, fast_retry, make_embedder, unit_expected  # noqa: F401
-from vecbridge.connectors.gemini import GeminiAPIError, GeminiRetryPolicy, GeminiTransientError
+from vecbridge.embedders.gemini import GeminiAPIError, GeminiRetryPolicy, GeminiTransientError
 from vecbridge.core.errors import EmbeddingFailed
 
 

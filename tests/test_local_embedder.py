@@ -8,7 +8,7 @@ import os
 import numpy as np
 import pytest
 
-from vecbridge.connectors.local import local_model_available, resolve_model
+from vecbridge.embedders.local import local_model_available, resolve_model
 from vecbridge.core.errors import InvalidInput
 
 pytestmark = pytest.mark.skipif(
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def emb():
     assert os.environ.get("HF_HUB_OFFLINE") == "1"  # tests/conftest.py: nothing may come from the Hub
-    from vecbridge.connectors.local import SentenceTransformerEmbedder
+    from vecbridge.embedders.local import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder(device="cpu")
 
@@ -71,7 +71,7 @@ def test_long_inputs_follow_an_explicit_policy(emb, caplog):
     with pytest.raises(InvalidInput, match=r"index 1 \(\d+ tokens\)"):
         emb.embed_documents(["short", long_text])
     caplog.set_level(logging.WARNING)
-    from vecbridge.connectors.local import SentenceTransformerEmbedder
+    from vecbridge.embedders.local import SentenceTransformerEmbedder
 
     cutting = SentenceTransformerEmbedder(device="cpu", long_input="truncate")
     [vec] = cutting.embed_documents([long_text])
@@ -80,7 +80,7 @@ def test_long_inputs_follow_an_explicit_policy(emb, caplog):
 
 
 def test_prompts_separate_queries_from_documents():
-    from vecbridge.connectors.local import SentenceTransformerEmbedder
+    from vecbridge.embedders.local import SentenceTransformerEmbedder
 
     prompted = SentenceTransformerEmbedder(device="cpu", query_prompt="query: ", document_prompt="passage: ")
     q = prompted.embed_query("solar power")
@@ -101,7 +101,7 @@ def test_fingerprint_rebuilds_the_same_embedder(emb):
 
 
 def test_loading_from_a_model_directory(emb):
-    from vecbridge.connectors.local import SentenceTransformerEmbedder
+    from vecbridge.embedders.local import SentenceTransformerEmbedder
 
     directory = resolve_model().path
     from_dir = SentenceTransformerEmbedder(str(directory), device="cpu")
@@ -115,6 +115,6 @@ def test_missing_models_are_reported_not_downloaded():
     with pytest.raises(InvalidInput, match="is not a sentence-transformers model directory"):
         resolve_model("/tmp")
     with pytest.raises(InvalidInput, match="makes 384-d vectors, not 768"):
-        from vecbridge.connectors.local import SentenceTransformerEmbedder
+        from vecbridge.embedders.local import SentenceTransformerEmbedder
 
         SentenceTransformerEmbedder(device="cpu", dimension=768)

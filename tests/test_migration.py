@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vecbridge.connectors.hashing import HashingEmbedder
+from vecbridge.embedders.hashing import HashingEmbedder
 from vecbridge.core import (
     CollectionNotFound,
     CollectionSpec,

@@ -11,7 +11,7 @@ pytest.importorskip("pinecone")
 
 from tests.emulators.pinecone import PineconeEmulator
 from tests.emulators.pinecone.fixtures import TEST_KEY, emulator_fixture, make_store, records, store_fixture  # noqa: F401
-from vecbridge.connectors.hashing import HashingEmbedder
+from vecbridge.embedders.hashing import HashingEmbedder
 from vecbridge.connectors.pinecone import PineconeStore
 from vecbridge.connectors.pinecone.names import index_name_for
 from vecbridge.core import (

@@ -11,7 +11,7 @@ pytest.importorskip("pinecone")
 
 from tests.emulators.pinecone import PineconeEmulator
 from tests.emulators.pinecone.fixtures import emulator_fixture, make_store, store_fixture  # noqa: F401
-from vecbridge.connectors.hashing import HashingEmbedder
+from vecbridge.embedders.hashing import HashingEmbedder
 from vecbridge.connectors.pinecone import PineconeStore
 from vecbridge.connectors.pinecone.names import (
     embedder_from_tags,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from tests.backends import memory as _memory
 from tests.backends import pgvector as _pgvector
 from tests.backends import pinecone as _pinecone
 from tests.backends import qdrant as _qdrant
@@ -10,6 +11,7 @@ from tests.backends import weaviate as _weaviate
 from vecbridge.testing import Backend
 
 BACKENDS: list[Backend] = [
+    *_memory.BACKENDS,
     _qdrant.EDGE,
     _qdrant.LOCAL,
     _qdrant.SERVER,

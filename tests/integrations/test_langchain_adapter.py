@@ -14,7 +14,7 @@ pytest.importorskip("langchain_core")
 from langchain_core.documents import Document
 from langchain_core.embeddings import DeterministicFakeEmbedding, Embeddings
 
-from vecbridge.connectors.hashing import HashingEmbedder
+from vecbridge.embedders.hashing import HashingEmbedder
 from vecbridge.core import (
     DimensionMismatch,
     EmbedderMismatch,

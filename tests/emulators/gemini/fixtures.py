@@ -31,14 +31,14 @@ def emulator_fixture() -> Iterator[GeminiEmulator]:
 
 
 def fast_retry(attempts: int = 4) -> Any:
-    from vecbridge.connectors.gemini import GeminiRetryPolicy
+    from vecbridge.embedders.gemini import GeminiRetryPolicy
 
     return GeminiRetryPolicy(attempts=attempts, initial_wait=0.001, max_wait=0.05)
 
 
 def make_embedder(emu: GeminiEmulator, **options: Any) -> Any:
     """A GeminiEmbedder pointed at ``emu`` through the SDK's HttpOptions(base_url=...)."""
-    from vecbridge.connectors.gemini import GeminiEmbedder
+    from vecbridge.embedders.gemini import GeminiEmbedder
 
     options.setdefault("api_key", TEST_KEY)
     options.setdefault("retry", fast_retry())
