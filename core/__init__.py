@@ -8,6 +8,7 @@ from .async_store import AsyncStore, ThreadedAsyncDriver
 from .batching import batched, batched_by_size
 from .collection import AsyncCollection, Collection, text_id
 from .driver import (
+    Adoption,
     AsyncDriver,
     Batch,
     Capabilities,
@@ -55,6 +56,7 @@ from .retry import RetryPolicy
 from .store import Store, VectorStore, iter_records
 
 __all__ = [
+    "Adoption",
     "AsyncCollection",
     "AsyncDriver",
     "AsyncStore",

@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from .driver import AsyncDriver, Capabilities, Driver, ScanRange
+from .driver import Adoption, AsyncDriver, Capabilities, Driver, ScanRange
 from .embedders import Embedder
 from .errors import VecbridgeError
 from .filters import FilterNode
@@ -103,16 +103,22 @@ class ThreadedAsyncDriver:
         "scan_ranges",
         "begin_load",
         "end_load",
-        "close",
+        "adopt",
     )
 
-    def __init__(self, driver: Driver, *, limit: int | None = None) -> None:
+    def __init__(self, driver: Driver, *, limit: int | None = None, owns: bool = True) -> None:
         self.sync_driver = driver
+        #: False when a sync ``Store`` shares the driver: closing this view leaves it open.
+        self._owns = owns
         self.capabilities = driver.capabilities
         self.check_record = driver.check_record
         self.translate = driver.translate
         self._limit = limit or int(getattr(driver, "thread_limit", 4))
         self._semaphore: asyncio.Semaphore | None = None
+
+    async def close(self) -> None:
+        if self._owns:
+            await asyncio.to_thread(self.sync_driver.close)
 
     def __getattr__(self, name: str) -> Any:
         if name not in self._IO:
@@ -137,12 +143,18 @@ class AsyncStore:
     with the same arguments, semantics and errors. Obtain one with ``connect_async(url)``."""
 
     def __init__(
-        self, driver: AsyncDriver | Driver, *, retry: RetryPolicy | None = None, label: str | None = None
+        self,
+        driver: AsyncDriver | Driver,
+        *,
+        retry: RetryPolicy | None = None,
+        label: str | None = None,
+        policy: StorePolicy | None = None,
     ) -> None:
         if not asyncio.iscoroutinefunction(getattr(driver, "search", None)):
             driver = ThreadedAsyncDriver(driver)  # type: ignore[arg-type]
         self.driver: Any = driver
-        self.policy = StorePolicy(
+        #: ``policy``: shared with a sync ``Store`` (``Store.async_view``): one spec cache for both.
+        self.policy = policy or StorePolicy(
             driver.capabilities, driver.check_record, retry or DEFAULT_RETRY, label or repr(driver)
         )
 
@@ -168,6 +180,9 @@ class AsyncStore:
 
     async def drop_collection(self, name: str) -> bool:
         return await self._run(self.policy.drop(name))
+
+    async def adopt(self, name: str, adoption: Adoption | None = None, **fields: Any) -> CollectionSpec:
+        return await self._run(self.policy.adopt(name, adoption or Adoption(**fields)))
 
     async def upsert(
         self, name: str, records: Iterable[Record], *, batch_size: int | None = None, tenant: str | None = None

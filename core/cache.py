@@ -34,6 +34,7 @@ import numpy as np
 from .embedders import Embedder
 from .errors import EmbeddingFailed, InvalidInput
 from .models import EmbedderFingerprint, TaskType
+from .paths import private_file
 
 __all__ = ["CachedEmbedder", "DocumentEmbedFn", "EmbeddingCache", "text_key"]
 
@@ -64,7 +65,9 @@ class EmbeddingCache:
             if target.is_dir():
                 raise InvalidInput(f"cache path {self.path!r} is a directory: pass a file path such as "
                                    f"{str(target / 'embeddings.sqlite')!r}")
-            target.parent.mkdir(parents=True, exist_ok=True)
+            # Created 0600 (folders 0700) before SQLite opens it: SQLite gives its -wal and -shm
+            # files the database file's mode, so the vectors never sit in a world-readable file.
+            private_file(target)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, timeout=timeout, check_same_thread=False, isolation_level=None)
         with self._lock:

@@ -112,6 +112,7 @@ class CollectionSteps:
         progress: Progress,
         tenant: str | None,
     ) -> Steps[list[str]]:
+        self.policy.check_writable(spec.name)
         target = yield from self.policy.target(spec.name, tenant)
         size = self.policy.batch_size(batch_size)
         account = UpsertAccount()

@@ -31,6 +31,8 @@ from .filters import FilterNode
 from .models import CollectionSpec, Hit, Record, ScanPage
 
 __all__ = [
+    "ADOPT_PRESETS",
+    "Adoption",
     "AsyncDriver",
     "AsyncDriverDefaults",
     "Batch",
@@ -181,6 +183,34 @@ class ScanRange:
 #: Whatever a driver wants back at the end of a bulk load (e.g. the index it deferred).
 LoadToken = Any
 
+#: Presets of ``Adoption``: layouts written by other tools.
+ADOPT_PRESETS = ("langchain", "langchain-pgvectorstore", "llamaindex", "haystack")
+
+
+@dataclass(frozen=True)
+class Adoption:
+    """How to read a collection vecbridge did not create (``Store.adopt``).
+
+    ``native``: the store's own name of it (table, collection, class, index; default: the
+    vecbridge name). ``preset``: a layout written by another tool (``ADOPT_PRESETS``), or None for
+    a layout named field by field: ``id``, ``vector``, ``text``, ``metadata`` (a JSON/jsonb field or
+    column) and ``metadata_fields`` (plain fields or columns gathered into the metadata).
+    ``group``: for layouts that keep several collections in shared tables (LangChain's ``PGVector``),
+    which one. ``vector``: for stores with named vectors (Qdrant), which one (all of them travel in
+    a migration only if the destination can hold them — say so when it cannot). ``writable``:
+    allow upserts and deletes (off by default: adopted collections are read-only).
+    """
+
+    native: str | None = None
+    preset: str | None = None
+    id: str | None = None
+    vector: str | None = None
+    text: str | None = None
+    metadata: str | None = None
+    metadata_fields: tuple[str, ...] = ()
+    group: str | None = None
+    writable: bool = False
+
 
 @dataclass(frozen=True)
 class Capabilities:
@@ -206,6 +236,10 @@ class Capabilities:
     nested_metadata: bool = True
     #: The driver uses the SDK's own async client (False: sync calls in threads).
     native_async: bool = False
+    #: Several processes may open the store at once (a server). False for in-process engines
+    #: that lock their files (Qdrant Edge, local mode, Milvus Lite) or live in one process's
+    #: memory: distributed jobs then read and write them from one process.
+    multi_process: bool = True
 
 
 @runtime_checkable
@@ -235,6 +269,16 @@ class Driver(Protocol):
     def end_load(self, target: Target, token: LoadToken) -> None: ...
     def translate(self, exc: BaseException) -> VecbridgeError | None: ...
     def close(self) -> None: ...
+
+
+# Optional on a driver: ``adopt(name, adoption) -> CollectionSpec`` — inspect a collection made
+# by another tool (``Adoption``), remember its layout under ``name`` for later calls on this
+# driver, and return its spec (dimension and metric as found; no embedder fingerprint).
+#
+# Optional on a sync driver: ``async_twin() -> AsyncDriver | None`` — a native async driver on the
+# same store and data (a new async client to the same server, pool or folder), for
+# ``Store.async_view()``; None (the default) when a second client cannot share the data (an
+# in-process engine, an in-memory database), and core then runs the sync driver in threads.
 
 
 @runtime_checkable
@@ -284,6 +328,14 @@ class DriverDefaults:
     def end_load(self, target: Target, token: LoadToken) -> None:
         return None
 
+    def async_twin(self) -> AsyncDriver | None:
+        return None
+
+    def adopt(self, name: str, adoption: Adoption) -> CollectionSpec:
+        from .errors import UnsupportedFeature
+
+        raise UnsupportedFeature(f"{self!r} cannot adopt collections made by other tools")
+
 
 class AsyncDriverDefaults:
     """The async twin of :class:`DriverDefaults`."""
@@ -302,3 +354,8 @@ class AsyncDriverDefaults:
 
     async def end_load(self, target: Target, token: LoadToken) -> None:
         return None
+
+    async def adopt(self, name: str, adoption: Adoption) -> CollectionSpec:
+        from .errors import UnsupportedFeature
+
+        raise UnsupportedFeature(f"{self!r} cannot adopt collections made by other tools")

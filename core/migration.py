@@ -1,17 +1,29 @@
-"""Copy a collection between any two stores: streamed, resumable, verified.
+"""Copy a collection between any two stores: streamed, resumable, verified, the source read once.
 
-Built only on the VectorStore protocol (``scan``, ``upsert``, ``get``, ``count``), so it works
-between any registered connectors, third-party ones included::
+Built only on the public store API (``scan``, ``upsert``, ``get``, ``count``), so it works between
+any registered connectors, third-party ones included::
 
     from vecbridge.core import connect
     from vecbridge.core.migration import migrate
     report = migrate(connect("pgvector+embedded:///data/pg"), connect("qdrant+edge:///data/q"), "docs")
     assert report.ok
 
-A reader thread scans the source into a small bounded queue while the caller's thread writes to
-the destination, so reading and writing overlap and memory holds at most a few batches whatever
-the collection's size. After every written batch a checkpoint records the scan cursor; running
-the same migration again continues from it.
+How it runs:
+
+1. *Plan* (no scan): the source's spec and count; the destination spec (same dimension, metric and
+   embedder fingerprint, or changed by ``dimension`` / ``re_embedder`` / ``hybrid``); an existing
+   destination collection is checked for compatibility. ``dry_run`` then reads the source once to
+   list every record the destination cannot keep, and writes nothing.
+2. *Copy*: a reader thread scans the source a couple of pages ahead of the writer (memory holds a
+   few pages, whatever the collection's size); each page is validated against the destination's
+   rules and written inside one bulk load (the destination indexes at the end). After each page a
+   checkpoint (``checkpoint.py``) records the cursor, the ids copied and a sample — so the source is
+   read once, and a rerun after a crash or Ctrl-C continues from the last page.
+   A page with records the destination cannot keep stops the copy before that page is written
+   (``InvalidInput`` naming them, with how many records were copied), unless ``skip_invalid``:
+   then they are skipped, listed in the report, and the rest is copied.
+3. *Verify* (resumable too): the destination's ids against the ids copied, the counts, and a sample
+   of records compared in full (``verify.py``); eventually consistent destinations are given time.
 """
 
 from __future__ import annotations
@@ -23,16 +35,21 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .checkpoint import Checkpoint
+from .checkpoint import MigrationKey, MigrationState
 from .embedders import Embedder
 from .errors import InvalidInput
-from .models import CollectionSpec, ScanPage
+from .models import CollectionSpec, Record, ScanPage
 from .paths import vecbridge_home
-from .store import VectorStore, check_compatible
+from .policy import check_compatible
+from .store import Store
 from .transform import RecordTransform, re_embed, truncate_renormalise
+from .urls import redact_url
 from .verify import VerifyReport, verify_copy
 
 __all__ = ["MigrationPlan", "MigrationReport", "default_checkpoint_path", "migrate", "plan_migration"]
+
+Progress = Callable[[int, int], None] | None
+Status = Callable[[str], None] | None
 
 
 @dataclass
@@ -41,10 +58,12 @@ class MigrationPlan:
     destination: CollectionSpec
     records: int
     destination_exists: bool
-    #: Records the destination could not keep intact, with why (checked before anything is written).
+    #: Records the destination could not keep intact, with why (``dry_run`` only: a full read).
     problems: list[str] = field(default_factory=list)
     #: What the copy does to each batch (truncation, re-embedding), or None to copy as is.
     transform: RecordTransform | None = field(default=None, repr=False)
+    #: The vectors are recomputed from each record's text.
+    re_embeds: bool = False
 
 
 @dataclass
@@ -54,6 +73,8 @@ class MigrationReport:
     resumed_from: int = 0
     verification: VerifyReport | None = None
     dry_run: bool = False
+    #: Records left out on purpose (``skip_invalid``), id -> why.
+    skipped: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -61,10 +82,11 @@ class MigrationReport:
 
 
 def default_checkpoint_path(source: str, destination: str, collection: str, to_collection: str) -> Path:
-    """One checkpoint per (source, destination, collection, to_collection), under VECBRIDGE_HOME."""
-    home = vecbridge_home()
-    key = hashlib.sha256("\0".join((source, destination, collection, to_collection)).encode()).hexdigest()[:16]
-    return home / "migrations" / f"{collection}-{key}.json"
+    """One checkpoint per (source, destination, collection, to_collection), under VECBRIDGE_HOME,
+    keyed by the redacted URLs (a password never reaches the file name or the file)."""
+    key = "\0".join((redact_url(source), redact_url(destination), collection, to_collection))
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return vecbridge_home() / "migrations" / f"{collection}-{digest}.ckpt"
 
 
 def _target_spec(
@@ -73,52 +95,62 @@ def _target_spec(
     dimension: int | None,
     force_truncate: bool,
     re_embedder: Embedder | None,
+    hybrid: bool | None,
 ) -> tuple[CollectionSpec, RecordTransform | None]:
+    transform: RecordTransform | None = None
     if re_embedder is not None:
-        new_spec, transform = re_embed(spec, re_embedder)
-        return new_spec.renamed(to_collection), transform
-    if dimension is not None and dimension != spec.dimension:
-        new_spec, transform = truncate_renormalise(spec, dimension, force=force_truncate)
-        return new_spec.renamed(to_collection), transform
-    return spec.renamed(to_collection), None
+        spec, transform = re_embed(spec, re_embedder)
+    elif dimension is not None and dimension != spec.dimension:
+        spec, transform = truncate_renormalise(spec, dimension, force=force_truncate)
+    target = spec.renamed(to_collection)
+    if hybrid is not None and hybrid != target.hybrid:
+        target = CollectionSpec(
+            target.name, target.dimension, target.metric, target.embedder, hybrid=hybrid, multi_tenant=target.multi_tenant
+        )
+    return target, transform
 
 
 def plan_migration(
-    source: VectorStore,
-    destination: VectorStore,
+    source: Store,
+    destination: Store,
     collection: str,
     *,
     to_collection: str | None = None,
     dimension: int | None = None,
     force_truncate: bool = False,
     re_embedder: Embedder | None = None,
-    check_records: bool = True,
+    hybrid: bool | None = None,
+    tenant: str | None = None,
 ) -> MigrationPlan:
-    """What a migration would do, without writing: specs, record count, and every record the
-    destination cannot keep intact (a full read of the source when ``check_records``)."""
+    """What a migration would do, from the specs and one count (no scan)."""
     spec = source.describe_collection(collection)  # CollectionNotFound if there is no source
-    target, transform = _target_spec(spec, to_collection or collection, dimension, force_truncate, re_embedder)
+    target, transform = _target_spec(spec, to_collection or collection, dimension, force_truncate, re_embedder, hybrid)
     exists = destination.has_collection(target.name)
     if exists:
         check_compatible(destination.describe_collection(target.name), target)  # DimensionMismatch ...
-    plan = MigrationPlan(spec, target, source.count(collection), exists, transform=transform)
-    if check_records:
-        checker = getattr(destination, "check_record", None)
-        for page in source.scan(collection, batch_size=1000):
-            for rec in page.records:
-                if re_embedder is not None and not rec.text:
-                    plan.problems.append(f"record {rec.id!r}: no text to re-embed")
-                if checker is not None:
-                    plan.problems.extend(f"record {rec.id!r}: {p}" for p in checker(rec))
-    return plan
+    records = source.count(collection, tenant=tenant)
+    return MigrationPlan(spec, target, records, exists, transform=transform, re_embeds=re_embedder is not None)
 
 
-_DONE = object()
+def _problems(destination: Store, plan: MigrationPlan, records: list[Record]) -> dict[str, str]:
+    """What stops the destination from keeping each record: a text where one is needed (keyword
+    index, re-embedding), and the destination's own record rules."""
+    found: dict[str, str] = {}
+    rules = destination.policy.check_record
+    for rec in records:
+        if not rec.text and plan.re_embeds:
+            found[rec.id] = "no text to re-embed"
+        elif not rec.text and plan.destination.hybrid:
+            found[rec.id] = "no text for the keyword index of a hybrid collection"
+        elif problems := rules(rec):
+            found[rec.id] = "; ".join(problems)
+    return found
 
 
 def _read_ahead(pages: Iterator[ScanPage], depth: int, stop: threading.Event) -> Iterator[ScanPage]:
     """Run the source scan in a thread, ``depth`` pages ahead of the writer (bounded memory)."""
     q: queue.Queue[object] = queue.Queue(maxsize=depth)
+    done = object()
 
     def put(item: object) -> bool:
         while not stop.is_set():
@@ -134,7 +166,7 @@ def _read_ahead(pages: Iterator[ScanPage], depth: int, stop: threading.Event) ->
             for page in pages:
                 if not put(page):
                     return
-            put(_DONE)
+            put(done)
         except BaseException as exc:  # handed to the writer thread, which re-raises it
             put(exc)
 
@@ -143,7 +175,7 @@ def _read_ahead(pages: Iterator[ScanPage], depth: int, stop: threading.Event) ->
     try:
         while True:
             item = q.get()
-            if item is _DONE:
+            if item is done:
                 return
             if isinstance(item, BaseException):
                 raise item
@@ -154,9 +186,15 @@ def _read_ahead(pages: Iterator[ScanPage], depth: int, stop: threading.Event) ->
         thread.join(timeout=5)
 
 
+def _dry_run(source: Store, destination: Store, collection: str, plan: MigrationPlan, tenant: str | None) -> None:
+    for page in source.scan(collection, batch_size=1000, tenant=tenant):
+        for rid, why in _problems(destination, plan, page.records).items():
+            plan.problems.append(f"record {rid!r}: {why}")
+
+
 def migrate(
-    source: VectorStore,
-    destination: VectorStore,
+    source: Store,
+    destination: Store,
     collection: str,
     *,
     to_collection: str | None = None,
@@ -168,20 +206,22 @@ def migrate(
     dimension: int | None = None,
     force_truncate: bool = False,
     re_embedder: Embedder | None = None,
-    check_records: bool = True,
+    hybrid: bool | None = None,
+    skip_invalid: bool = False,
     dry_run: bool = False,
-    progress: Callable[[int, int], None] | None = None,
+    tenant: str | None = None,
+    wait_timeout: float = 120.0,
+    progress: Progress = None,
+    status: Status = None,
     source_name: str | None = None,
     destination_name: str | None = None,
 ) -> MigrationReport:
-    """Copy ``collection`` from ``source`` to ``destination`` (as ``to_collection``).
-
-    Creates the destination collection with the same dimension, metric and embedder fingerprint
-    (or checks an existing one and refuses a mismatch). Problems found by the record check raise
-    ``InvalidInput`` before anything is written (``dry_run`` returns them instead). ``progress`` is
-    called with (records written, total). With ``verify``, counts, every id and a sample of records
-    are compared afterwards; see ``report.ok``.
-    """
+    """Copy ``collection`` from ``source`` to ``destination`` (as ``to_collection``); see the
+    module docstring. ``progress(copied, total)`` follows the copy, ``status(text)`` the phases.
+    ``source_name`` / ``destination_name`` (e.g. the URLs) key the default checkpoint; they are
+    redacted before use. Returns a report; ``report.ok`` is the verdict."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise InvalidInput(f"batch_size must be a positive integer, got {batch_size!r}")
     to = to_collection or collection
     plan = plan_migration(
         source,
@@ -191,61 +231,79 @@ def migrate(
         dimension=dimension,
         force_truncate=force_truncate,
         re_embedder=re_embedder,
-        check_records=check_records,
+        hybrid=hybrid,
+        tenant=tenant,
     )
     if dry_run:
+        _dry_run(source, destination, collection, plan, tenant)
         return MigrationReport(plan, dry_run=True)
-    if plan.problems:
-        shown = "\n  ".join(plan.problems[:20])
-        more = f"\n  ... and {len(plan.problems) - 20} more" if len(plan.problems) > 20 else ""
-        raise InvalidInput(
-            f"{len(plan.problems)} problem(s) would lose data in the destination; nothing was written:\n  "
-            f"{shown}{more}"
-        )
-    transform = plan.transform
 
-    src_name = source_name or repr(source)
-    dst_name = destination_name or repr(destination)
-    ckpt_path = Path(checkpoint) if checkpoint else default_checkpoint_path(src_name, dst_name, collection, to)
-    state = Checkpoint(src_name, dst_name, collection, to)
-    if resume and ckpt_path.exists():
-        saved = Checkpoint.load(ckpt_path)  # unreadable -> InvalidInput, nothing written
-        if saved.key() != state.key():
-            raise InvalidInput(
-                f"checkpoint {ckpt_path} belongs to another migration ({saved.collection} from {saved.source} "
-                f"to {saved.destination}): pass another checkpoint path"
+    key = MigrationKey(
+        redact_url(source_name or repr(source)), redact_url(destination_name or repr(destination)), collection, to
+    )
+    path = Path(checkpoint) if checkpoint else default_checkpoint_path(key.source, key.destination, collection, to)
+    with MigrationState.open(path, key, restart=not resume) as state:
+        report = MigrationReport(plan, resumed_from=state.written)
+        if state.phase == "done":  # a finished migration run again: copy everything afresh
+            state.reset(key)
+            report.resumed_from = 0
+        if state.phase == "copy":
+            destination.create_collection(plan.destination, exist_ok=True)
+            _copy(source, destination, collection, plan, state, batch_size, sample_size, skip_invalid, tenant, progress)
+            state.set_phase("verify")
+        report.written = state.written - report.resumed_from
+        report.skipped = state.skipped()
+        if verify:
+            report.verification = verify_copy(
+                state,
+                destination,
+                to,
+                metric=plan.source.metric,
+                transform=plan.transform,
+                wait_timeout=wait_timeout,
+                status=status,
+                tenant=tenant,
             )
-        if not saved.done:
-            state = saved
-    report = MigrationReport(plan, resumed_from=state.written)
+        state.set_phase("done")
+    return report
 
-    destination.create_collection(plan.destination, exist_ok=True)
-    state.save(ckpt_path)
+
+def _copy(
+    source: Store,
+    destination: Store,
+    collection: str,
+    plan: MigrationPlan,
+    state: MigrationState,
+    batch_size: int,
+    sample_size: int,
+    skip_invalid: bool,
+    tenant: str | None,
+    progress: Progress,
+) -> None:
     written = state.written
-    if progress:
+    if progress is not None:
         progress(written, plan.records)
     stop = threading.Event()
-    pages = _read_ahead(source.scan(collection, batch_size=batch_size, cursor=state.cursor), 2, stop)
-    for page in pages:
-        records = transform(page.records) if transform and page.records else page.records
-        if records:
-            destination.upsert(to, records, batch_size=batch_size)
-        written += len(records)
-        state.cursor, state.written = page.next_cursor, written
-        state.save(ckpt_path)
-        if progress:
-            progress(written, plan.records)
-    state.done = True
-    state.save(ckpt_path)
-    report.written = written - report.resumed_from
-    if verify:
-        report.verification = verify_copy(
-            source,
-            collection,
-            destination,
-            to,
-            metric=plan.source.metric,
-            sample_size=sample_size,
-            transform=transform,
-        )
-    return report
+    pages = _read_ahead(source.scan(collection, batch_size=batch_size, cursor=state.cursor, tenant=tenant), 2, stop)
+    to = plan.destination.name
+    with destination.bulk_load(to, expected=plan.records, tenant=tenant):
+        for page in pages:
+            records = page.records
+            bad = _problems(destination, plan, records)
+            if bad and not skip_invalid:
+                shown = "\n  ".join(f"record {i!r}: {why}" for i, why in list(bad.items())[:20])
+                more = f"\n  ... and {len(bad) - 20} more in this page" if len(bad) > 20 else ""
+                raise InvalidInput(
+                    f"{len(bad)} record(s) of the source cannot be kept by the destination; {written} record(s) were "
+                    f"copied before them and the checkpoint is kept. Nothing of this page was written:\n  {shown}{more}\n"
+                    "Run with dry_run (--dry-run) to list every such record, or skip_invalid (--skip-invalid) to copy "
+                    "the rest and list them in the report"
+                )
+            keep = [r for r in records if r.id not in bad]
+            out = plan.transform(keep) if plan.transform is not None and keep else keep
+            if out:
+                destination.upsert(to, out, batch_size=batch_size, tenant=tenant)
+            written += len(out)
+            state.commit_page(page.next_cursor, written, (r.id for r in records), keep, sample_size, bad)
+            if progress is not None:
+                progress(written, plan.records)

@@ -10,13 +10,14 @@ file's schema metadata under ``vecbridge.spec``. pandas, polars and duckdb read 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from .errors import InvalidInput, MissingExtra
 from .models import CollectionSpec, Record
-from .store import VectorStore
+from .store import Store, VectorStore
 
 __all__ = ["export_parquet", "import_parquet", "read_parquet", "read_parquet_spec"]
 
@@ -59,9 +60,19 @@ def export_parquet(
     spec = store.describe_collection(collection)
     schema = _schema(spec)
     target = Path(path)
+    if not target.parent.is_dir():
+        raise InvalidInput(f"cannot write {target}: the folder {target.parent} does not exist (create it first)")
+    if target.is_dir():
+        raise InvalidInput(f"cannot write {target}: it is a folder; pass a file name such as {target / 'export.parquet'}")
     tmp = target.with_name(target.name + ".partial")
     n = 0
-    with pq.ParquetWriter(str(tmp), schema, compression="zstd") as writer:
+    # The export holds the user's data: private to them (0600), and never written through a link.
+    flags = os.O_CREAT | os.O_TRUNC | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(tmp, flags, 0o600)
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {target}: {exc.strerror}") from None
+    with os.fdopen(fd, "wb") as sink, pq.ParquetWriter(sink, schema, compression="zstd") as writer:
         for page in store.scan(collection, batch_size=batch_size):
             if not page.records:
                 continue
@@ -108,7 +119,7 @@ def read_parquet(path: str | Path, *, batch_size: int = 2000) -> Iterator[list[R
 
 def import_parquet(
     path: str | Path,
-    store: VectorStore,
+    store: Store,
     *,
     collection: str | None = None,
     batch_size: int = 2000,
@@ -121,9 +132,11 @@ def import_parquet(
         spec = spec.renamed(collection)
     store.create_collection(spec, exist_ok=True)
     n = 0
-    for records in read_parquet(path, batch_size=batch_size):
-        store.upsert(spec.name, records)
-        n += len(records)
-        if progress:
-            progress(len(records))
+    # One bulk load: the store indexes once, after the data (pgvector's ANN index, Edge's optimize).
+    with store.bulk_load(spec.name):
+        for records in read_parquet(path, batch_size=batch_size):
+            store.upsert(spec.name, records)
+            n += len(records)
+            if progress:
+                progress(len(records))
     return spec, n

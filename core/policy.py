@@ -22,7 +22,18 @@ from typing import Any, TypeVar
 import numpy as np
 
 from .batching import batched
-from .driver import Batch, Capabilities, Failure, ScanRange, SearchMode, SearchRequest, Target, WriteResult
+from .driver import (
+    ADOPT_PRESETS,
+    Adoption,
+    Batch,
+    Capabilities,
+    Failure,
+    ScanRange,
+    SearchMode,
+    SearchRequest,
+    Target,
+    WriteResult,
+)
 from .errors import (
     CollectionExists,
     CollectionNotFound,
@@ -39,7 +50,7 @@ from .errors import (
 from .filters import FilterNode, parse_filter
 from .fusion import reciprocal_rank_fusion
 from .limits import MAX_K
-from .models import CollectionSpec, Hit, Record, ScanPage, validate_collection_name
+from .models import CollectionSpec, EmbedderFingerprint, Hit, Metric, Record, ScanPage, validate_collection_name
 from .retry import RetryPolicy
 from .validation import check_ids, check_tenant, validate_batch, validate_vector
 
@@ -167,6 +178,8 @@ class StorePolicy:
         self._lock = threading.Lock()
         #: Collections inside a ``bulk_load``: upserts there skip their own load hooks.
         self._loading: dict[str, int] = {}
+        #: Adopted collections (made by other tools), and whether each may be written.
+        self._adopted: dict[str, bool] = {}
 
     # ----- spec cache ---------------------------------------------------------------------
 
@@ -225,7 +238,9 @@ class StorePolicy:
         return spec
 
     def describe(self, name: str, *, fresh: bool = True) -> Steps[CollectionSpec]:
-        spec = yield from self.spec_or_none(name, fresh=fresh)
+        with self._lock:
+            adopted = name in self._adopted
+        spec = yield from self.spec_or_none(name, fresh=fresh and not adopted)
         if spec is None:
             raise CollectionNotFound(
                 f"collection {name!r} does not exist in {self.label}: create it first "
@@ -257,8 +272,55 @@ class StorePolicy:
         created: CollectionSpec = yield from self.describe(spec.name)
         return created
 
+    def ensure(
+        self,
+        name: str,
+        dimension: int,
+        metric: Metric | None,
+        embedder: EmbedderFingerprint | None,
+        *,
+        default_metric: Metric = Metric.COSINE,
+        hybrid: bool = False,
+    ) -> Steps[CollectionSpec]:
+        """The collection ``name``, created on first use (for adapters that create on first
+        write): an existing one is checked for the dimension, the metric when one is asked for,
+        the embedder, and a keyword index when ``hybrid`` asks for one."""
+        existing = yield from self.spec_or_none(name, fresh=False)
+        if existing is not None:
+            wanted = CollectionSpec(name, dimension, metric or existing.metric, embedder, hybrid=hybrid)
+            check_compatible(existing, wanted)
+            return existing
+        spec = CollectionSpec(name, dimension, metric or default_metric, embedder, hybrid=hybrid)
+        created: CollectionSpec = yield from self.create(spec, True)
+        return created
+
+    def adopt(self, name: str, adoption: Adoption) -> Steps[CollectionSpec]:
+        """Read a collection made by another tool under ``name`` (see ``Adoption``)."""
+        validate_collection_name(name)
+        if not isinstance(adoption, Adoption):
+            raise InvalidInput(f"adopt takes an Adoption, got {type(adoption).__name__}")
+        if adoption.preset is not None and adoption.preset not in ADOPT_PRESETS:
+            raise InvalidInput(f"unknown preset {adoption.preset!r}: use one of {', '.join(ADOPT_PRESETS)} or None")
+        spec: CollectionSpec = yield Call("adopt", (name, adoption), f"adopting {name!r}", name)
+        self.remember(spec)
+        with self._lock:
+            self._adopted[name] = adoption.writable
+        return spec
+
+    def check_writable(self, name: str) -> None:
+        with self._lock:
+            writable = self._adopted.get(name, True)
+        if not writable:
+            raise UnsupportedFeature(
+                f"collection {name!r} was adopted read-only: pass writable=True to adopt() to write into it"
+            )
+
     def drop(self, name: str) -> Steps[bool]:
         validate_collection_name(name)
+        with self._lock:
+            adopted = name in self._adopted
+        if adopted:
+            raise UnsupportedFeature(f"collection {name!r} was made by another tool: vecbridge does not drop it")
         self.evict(name)
         dropped = yield Call("drop", (name,), f"dropping {name!r}", name)
         self.evict(name)
@@ -556,6 +618,7 @@ class StorePolicy:
         filter: Mapping[str, Any] | FilterNode | None,
         tenant: str | None,
     ) -> Steps[None]:
+        self.check_writable(name)
         target = yield from self.target(name, tenant)
         node = parse_filter(filter)
         if (ids is None) == (node is None):

@@ -42,6 +42,7 @@ EMBEDDER_GROUP = "vecbridge.embedders"
 class Entry:
     target: str  # "package.module:Class"
     extra: str | None  # pip extra that installs its dependencies
+    loaded: Any = None  # a class registered as an object (register_connector(name, cls))
 
 
 _CONNECTORS: dict[str, Entry] = {
@@ -56,6 +57,8 @@ _CONNECTORS: dict[str, Entry] = {
     "weaviate+cloud": Entry("vecbridge.connectors.weaviate:WeaviateDriver", "weaviate"),
     "pinecone": Entry("vecbridge.connectors.pinecone:PineconeDriver", "pinecone"),
     "pinecone+local": Entry("vecbridge.connectors.pinecone:PineconeDriver", "pinecone"),
+    "milvus": Entry("vecbridge.connectors.milvus:MilvusDriver", "milvus"),
+    "milvus+lite": Entry("vecbridge.connectors.milvus:MilvusDriver", "milvus"),
     "memory": Entry("vecbridge.testing.memory:MemoryDriver", None),
 }
 
@@ -79,24 +82,28 @@ def _load_entry_points() -> None:
             table.setdefault(ep.name.lower(), Entry(ep.value, None))
 
 
-def register_connector(scheme: str, target: str, *, extra: str | None = None, clobber: bool = False) -> None:
-    """Register ``scheme`` -> ``"module:Class"`` at run time."""
+def register_connector(scheme: str, target: str | type, *, extra: str | None = None, clobber: bool = False) -> None:
+    """Register ``scheme`` -> a driver class, as ``"module:Class"`` (imported on first use) or the
+    class itself, at run time."""
     _register(_CONNECTORS, scheme, target, extra, clobber)
 
 
-def register_embedder(name: str, target: str, *, extra: str | None = None, clobber: bool = False) -> None:
-    """Register embedder ``name`` -> ``"module:Class"`` at run time."""
+def register_embedder(name: str, target: str | type, *, extra: str | None = None, clobber: bool = False) -> None:
+    """Register embedder ``name`` -> ``"module:Class"`` or the class itself, at run time."""
     _register(_EMBEDDERS, name, target, extra, clobber)
 
 
-def _register(table: dict[str, Entry], name: str, target: str, extra: str | None, clobber: bool) -> None:
+def _register(table: dict[str, Entry], name: str, target: str | type, extra: str | None, clobber: bool) -> None:
     _load_entry_points()
     key = name.lower()
-    if ":" not in target:
-        raise InvalidInput(f"target must look like 'package.module:Class', got {target!r}")
+    loaded = None
+    if isinstance(target, type):
+        loaded, target = target, f"{target.__module__}:{target.__qualname__}"
+    elif not isinstance(target, str) or ":" not in target:
+        raise InvalidInput(f"target must be a class or look like 'package.module:Class', got {target!r}")
     if key in table and not clobber and table[key].target != target:
         raise InvalidInput(f"{name!r} is already registered to {table[key].target}; pass clobber=True to replace it")
-    table[key] = Entry(target, extra)
+    table[key] = Entry(target, extra, loaded)
 
 
 def available_connectors() -> dict[str, str]:
@@ -112,6 +119,8 @@ def available_embedders() -> dict[str, str]:
 
 
 def _import(entry: Entry, what: str) -> Any:
+    if entry.loaded is not None:
+        return entry.loaded
     module_name, _, attr = entry.target.partition(":")
     try:
         module = importlib.import_module(module_name)

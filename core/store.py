@@ -20,15 +20,18 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
-from .driver import Capabilities, Driver, ScanRange
+from .driver import Adoption, Capabilities, Driver, ScanRange
 from .embedders import Embedder
 from .errors import VecbridgeError
 from .filters import FilterNode
 from .models import CollectionSpec, Hit, Record, ScanPage, Vector
 from .policy import Call, Embed, Sleep, Steps, StorePolicy, check_compatible
 from .retry import DEFAULT_RETRY, RetryPolicy
+
+if TYPE_CHECKING:
+    from .async_store import AsyncStore
 
 __all__ = ["Store", "VectorStore", "check_compatible", "iter_records", "run_steps"]
 
@@ -181,6 +184,17 @@ class Store:
         """Delete a collection and its data. Returns False if it did not exist."""
         return self._run(self.policy.drop(name))
 
+    def adopt(self, name: str, adoption: Adoption | None = None, **fields: Any) -> CollectionSpec:
+        """Open a collection another tool made (LangChain, LlamaIndex, Haystack, your own schema)
+        under ``name``, read-only unless ``writable=True``: query, count, get, scan and migrate then
+        work on it with vecbridge's semantics. Give an ``Adoption`` or its fields as keywords::
+
+            store.adopt("docs", preset="langchain", group="my_docs")        # LangChain PGVector
+            store.adopt("items", native="items", id="item_id", vector="emb", text="body",
+                        metadata_fields=("price", "brand"))                  # any table
+        """
+        return self._run(self.policy.adopt(name, adoption or Adoption(**fields)))
+
     # ----- data ---------------------------------------------------------------------------
 
     def upsert(
@@ -301,6 +315,18 @@ class Store:
         self._run(self.policy.end_load(target, token))
 
     # ----- lifecycle ----------------------------------------------------------------------
+
+    def async_view(self) -> AsyncStore:
+        """The same store through the async API, sharing this store's policy (spec cache, retry
+        policy). It uses the driver's native async twin when the store has one (a new async client
+        to the same server), else this store's driver in worker threads. Close it when done; that
+        leaves this store open."""
+        from .async_store import AsyncStore, ThreadedAsyncDriver
+
+        twin_factory = getattr(self.driver, "async_twin", None)
+        twin = twin_factory() if twin_factory is not None else None
+        driver = twin if twin is not None else ThreadedAsyncDriver(self.driver, owns=False)
+        return AsyncStore(driver, policy=self.policy)
 
     def close(self) -> None:
         """Release clients, pools and embedded servers."""

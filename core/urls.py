@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .errors import InvalidInput
 
-__all__ = ["StoreURL", "parse_store_url", "redact_url"]
+__all__ = ["StoreURL", "parse_store_url", "redact_text", "redact_url"]
 
 
 @dataclass(frozen=True)
@@ -62,8 +62,14 @@ def redact_url(url: str) -> str:
     try:
         return parse_store_url(url).redacted()
     except Exception:
-        text = re.sub(r"(//[^/:@\s]*:)[^@/\s]*@", r"\1***@", str(url))
-        return re.sub(r"((?:key|password|passwd|secret|token)[^=&\s]*=)[^&\s]*", r"\1***", text, flags=re.I)
+        return redact_text(str(url))
+
+
+def redact_text(text: str) -> str:
+    """``text`` (a message, a log line) with the password of every ``scheme://user:password@``
+    and every secret-looking ``key=value`` query value replaced by ``***``."""
+    text = re.sub(r"(//[^/:@\s]*:)[^@/\s]*@", r"\1***@", text)
+    return re.sub(r"((?:key|password|passwd|secret|token)[^=&\s]*=)[^&\s]*", r"\1***", text, flags=re.I)
 
 
 def parse_store_url(url: str) -> StoreURL:

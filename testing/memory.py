@@ -170,6 +170,7 @@ class MemoryDriver(DriverDefaults):
             tenants=True,
             split_scan=True,
             default_batch_size=100,
+            multi_process=False,
         )
         if name:
             with _spaces_lock:

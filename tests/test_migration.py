@@ -1,9 +1,12 @@
-"""Migration between every pair of stores available in the run, resume after SIGKILL, bad input."""
+"""Migration: every pair of stores, the source read once, resume after SIGKILL (copy and
+verification), bad input, eventually consistent destinations, private checkpoints."""
 
 from __future__ import annotations
 
-import json
+import os
 import signal
+import sqlite3
+import stat
 import subprocess
 import sys
 import textwrap
@@ -12,12 +15,13 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-from vecbridge.embedders.hashing import HashingEmbedder
 from vecbridge.core import (
+    Capabilities,
     CollectionNotFound,
     CollectionSpec,
     DimensionMismatch,
@@ -25,16 +29,18 @@ from vecbridge.core import (
     InvalidInput,
     Metric,
     Record,
-    VectorStore,
+    Store,
     connect,
     iter_records,
 )
-from vecbridge.core.migration import migrate
+from vecbridge.core.migration import default_checkpoint_path, migrate
+from vecbridge.embedders.hashing import HashingEmbedder
 from vecbridge.testing import Backend
+from vecbridge.testing.memory import MemoryDriver
 
 from .conformance.backends import BACKENDS
 
-LOCAL_BACKENDS = [b for b in BACKENDS if not b.integration]
+LOCAL_BACKENDS = [b for b in BACKENDS if not b.integration and not b.asynchronous]
 
 
 def portable_records(n: int, dim: int = 16, seed: int = 1) -> list[Record]:
@@ -53,11 +59,11 @@ def portable_records(n: int, dim: int = 16, seed: int = 1) -> list[Record]:
 
 
 @pytest.fixture(scope="module")
-def stores() -> Iterator[dict[str, VectorStore]]:
-    opened: dict[str, VectorStore] = {}
+def stores() -> Iterator[dict[str, Store]]:
+    opened: dict[str, Store] = {}
     for b in BACKENDS:
-        if b.skip_reason() is None:
-            opened[b.id] = b.factory()
+        if not b.asynchronous and b.skip_reason() is None:
+            opened[b.id] = b.factory()  # type: ignore[assignment]
     yield opened
     for s in opened.values():
         s.close()
@@ -67,13 +73,17 @@ def _name() -> str:
     return "m" + uuid.uuid4().hex[:10]
 
 
-EDGE = next(b for b in LOCAL_BACKENDS if b.id == "qdrant-edge")
+def memory() -> Store:
+    return Store(MemoryDriver())
+
+
+EDGE = next((b for b in LOCAL_BACKENDS if b.id == "qdrant-edge"), LOCAL_BACKENDS[0])
 # Every pair of the stores that run here; and each real server (``pytest -m integration``, with its
 # VECBRIDGE_*_URL set) to and from Qdrant Edge and itself.
 PAIRS = [(a, b) for a in LOCAL_BACKENDS for b in LOCAL_BACKENDS] + [
     pair
     for server in BACKENDS
-    if server.integration
+    if server.integration and not server.asynchronous
     for pair in ((server, EDGE), (EDGE, server), (server, server))
 ]
 
@@ -84,9 +94,7 @@ def _pair_param(a: Backend, b: Backend) -> object:
 
 
 @pytest.mark.parametrize("src_b, dst_b", [_pair_param(a, b) for a, b in PAIRS])
-def test_every_pair_copies_intact(
-    stores: dict[str, VectorStore], src_b: Backend, dst_b: Backend, tmp_path: Path
-) -> None:
+def test_every_pair_copies_intact(stores: dict[str, Store], src_b: Backend, dst_b: Backend, tmp_path: Path) -> None:
     if src_b.id not in stores or dst_b.id not in stores:
         pytest.skip(src_b.skip_reason() or dst_b.skip_reason() or "backend unavailable")
     src, dst = stores[src_b.id], stores[dst_b.id]
@@ -104,7 +112,7 @@ def test_every_pair_copies_intact(
             a,
             to_collection=b,
             batch_size=50,
-            checkpoint=tmp_path / "ck.json",
+            checkpoint=tmp_path / "ck",
             sample_size=120,
             progress=lambda done, total: seen.append(done),
         )
@@ -122,63 +130,132 @@ def test_every_pair_copies_intact(
         dst.drop_collection(b)
 
 
+# ----- the source is read once ------------------------------------------------------------
+
+
+class RecordingDriver(MemoryDriver):
+    """Remembers every scan page asked for, with or without vectors."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.pages: list[bool] = []
+
+    def scan_page(self, target: Any, cursor: Any, limit: int, include_vectors: bool, stop: Any = None) -> Any:
+        self.pages.append(include_vectors)
+        return super().scan_page(target, cursor, limit, include_vectors, stop)
+
+
+def test_source_is_read_once_and_destination_ids_without_vectors(tmp_path: Path) -> None:
+    src_driver, dst_driver = RecordingDriver(), RecordingDriver()
+    src, dst = Store(src_driver), Store(dst_driver)
+    src.create_collection(CollectionSpec("docs", 16))
+    src.upsert("docs", portable_records(1000))
+    report = migrate(src, dst, "docs", batch_size=100, checkpoint=tmp_path / "ck")
+    assert report.ok, report.verification
+    assert len(src_driver.pages) == 10, "one scan of the source, page by page"
+    assert src_driver.calls.count("get") == 0
+    assert dst_driver.pages and not any(dst_driver.pages), "destination ids are read without vectors"
+    assert dst_driver.calls.count("get") == 1, "one get of the sample"
+
+
 # ----- resume after a crash -----------------------------------------------------------------
 
 KILL_SCRIPT = textwrap.dedent(
     """
     import sys, time
-    from vecbridge.connectors.qdrant import QdrantEdgeStore
+    from vecbridge.core import connect
     from vecbridge.core.migration import migrate
 
-    class SlowStore(QdrantEdgeStore):
-        # Slow the writes down so the test can kill the process part-way through.
-        def _upsert_batch(self, spec, records):
-            time.sleep(0.01)
-            super()._upsert_batch(spec, records)
+    src, dst, ckpt, phase = sys.argv[1:5]
+    source, destination = connect("qdrant+edge://" + src), connect("qdrant+edge://" + dst)
+    write = destination.driver.write
 
-    src, dst, ckpt = sys.argv[1:4]
-    migrate(QdrantEdgeStore(src), SlowStore(dst), "big", batch_size=100, checkpoint=ckpt, verify=False)
+    def slow_write(*args):
+        time.sleep(0.01)  # slow the copy down so the test can kill the process part-way through
+        return write(*args)
+
+    def status(text):
+        if phase == "verify" and text.startswith("verifying"):
+            print("verifying", flush=True)
+            time.sleep(60)  # killed here
+
+    destination.driver.write = slow_write
+    migrate(source, destination, "big", batch_size=100, checkpoint=ckpt, status=status)
     print("finished")
     """
 )
 
 
-def test_sigkill_then_rerun_ends_with_exactly_the_source(tmp_path: Path) -> None:
-    src_dir, dst_dir, ckpt = tmp_path / "src", tmp_path / "dst", tmp_path / "ck.json"
+def _written(ckpt: Path) -> int:
+    try:
+        with sqlite3.connect(f"file:{ckpt}?mode=ro", uri=True, timeout=0.1) as db:
+            row = db.execute("SELECT value FROM meta WHERE key = 'written'").fetchone()
+        return int(row[0]) if row else 0
+    except sqlite3.Error:
+        return 0
+
+
+@pytest.fixture
+def big_source(tmp_path: Path) -> Path:
+    src_dir = tmp_path / "src"
     src = connect(f"qdrant+edge://{src_dir}")
     src.create_collection(CollectionSpec("big", 8, Metric.COSINE))
     rng = np.random.default_rng(5)
     vecs = rng.normal(size=(20_000, 8))
     src.upsert("big", (Record(f"r{i}", vecs[i].tolist(), None, {"i": i}) for i in range(20_000)), batch_size=2000)
     src.close()
+    return src_dir
 
+
+def _start(tmp_path: Path, src_dir: Path, phase: str) -> tuple[subprocess.Popen[str], Path, Path]:
+    dst_dir, ckpt = tmp_path / "dst", tmp_path / "ck"
     script = tmp_path / "run.py"
     script.write_text(KILL_SCRIPT)
-    proc = subprocess.Popen([sys.executable, str(script), str(src_dir), str(dst_dir), str(ckpt)])
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(src_dir), str(dst_dir), str(ckpt), phase], stdout=subprocess.PIPE, text=True
+    )
+    return proc, dst_dir, ckpt
+
+
+def test_sigkill_during_the_copy_then_rerun_ends_with_exactly_the_source(tmp_path: Path, big_source: Path) -> None:
+    proc, dst_dir, ckpt = _start(tmp_path, big_source, "copy")
     deadline = time.monotonic() + 120
     written = 0
     while time.monotonic() < deadline and proc.poll() is None:
-        if ckpt.exists():
-            try:
-                written = json.loads(ckpt.read_text())["written"]
-            except (ValueError, KeyError):
-                written = 0  # being replaced right now
-            if written >= 4000:
-                break
+        written = _written(ckpt) if ckpt.exists() else 0
+        if written >= 4000:
+            break
         time.sleep(0.02)
     assert proc.poll() is None, "the migration finished before it could be killed"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert 4000 <= written < 20_000
 
-    src, dst = connect(f"qdrant+edge://{src_dir}"), connect(f"qdrant+edge://{dst_dir}")
+    src, dst = connect(f"qdrant+edge://{big_source}"), connect(f"qdrant+edge://{dst_dir}")
     try:
         report = migrate(src, dst, "big", batch_size=500, checkpoint=ckpt)
         assert report.resumed_from >= 4000
         assert report.written == 20_000 - report.resumed_from
         assert report.ok, report.verification.summary() if report.verification else ""
         assert dst.count("big") == 20_000
-        assert {r.id for r in iter_records(dst, "big")} == {f"r{i}" for i in range(20_000)}
+        assert {r.id for r in iter_records(dst, "big", include_vectors=False)} == {f"r{i}" for i in range(20_000)}
+    finally:
+        src.close()
+        dst.close()
+
+
+def test_sigkill_during_verification_resumes_at_verification(tmp_path: Path, big_source: Path) -> None:
+    proc, dst_dir, ckpt = _start(tmp_path, big_source, "verify")
+    assert proc.stdout is not None
+    line = proc.stdout.readline()  # blocks until the copy is done and verification starts
+    assert line.strip() == "verifying"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    src, dst = connect(f"qdrant+edge://{big_source}"), connect(f"qdrant+edge://{dst_dir}")
+    try:
+        report = migrate(src, dst, "big", batch_size=500, checkpoint=ckpt)
+        assert report.written == 0 and report.resumed_from == 20_000, "nothing is copied again"
+        assert report.ok and report.verification is not None and report.verification.source_count == 20_000
     finally:
         src.close()
         dst.close()
@@ -188,8 +265,8 @@ def test_sigkill_then_rerun_ends_with_exactly_the_source(tmp_path: Path) -> None
 
 
 @pytest.fixture
-def pair(tmp_path: Path) -> Iterator[tuple[VectorStore, VectorStore]]:
-    src, dst = connect("qdrant+local://:memory:"), connect(f"qdrant+edge://{tmp_path / 'dst'}")
+def pair() -> Iterator[tuple[Store, Store]]:
+    src, dst = memory(), memory()
     src.create_collection(CollectionSpec("docs", 16))
     src.upsert("docs", portable_records(30))
     yield src, dst
@@ -197,52 +274,102 @@ def pair(tmp_path: Path) -> Iterator[tuple[VectorStore, VectorStore]]:
     dst.close()
 
 
-def test_destination_with_another_dimension(pair: tuple[VectorStore, VectorStore], tmp_path: Path) -> None:
+def test_destination_with_another_dimension(pair: tuple[Store, Store], tmp_path: Path) -> None:
     src, dst = pair
     dst.create_collection(CollectionSpec("docs", 32))
     with pytest.raises(DimensionMismatch):
-        migrate(src, dst, "docs", checkpoint=tmp_path / "ck.json")
-    assert dst.count("docs") == 0 and not (tmp_path / "ck.json").exists()
+        migrate(src, dst, "docs", checkpoint=tmp_path / "ck")
+    assert dst.count("docs") == 0 and not (tmp_path / "ck").exists()
 
 
-def test_missing_source_collection(pair: tuple[VectorStore, VectorStore], tmp_path: Path) -> None:
+def test_missing_source_collection(pair: tuple[Store, Store], tmp_path: Path) -> None:
     src, dst = pair
     with pytest.raises(CollectionNotFound):
-        migrate(src, dst, "nope", checkpoint=tmp_path / "ck.json")
+        migrate(src, dst, "nope", checkpoint=tmp_path / "ck")
     assert dst.list_collections() == []
 
 
-@pytest.mark.parametrize("content", ["{not json", '{"version": 99}', '["a"]', ""])
-def test_unreadable_checkpoint(pair: tuple[VectorStore, VectorStore], tmp_path: Path, content: str) -> None:
+@pytest.mark.parametrize("content", [b"{not json", b"SQLite format 3\x00garbage" * 20, b"\x00" * 100])
+def test_unreadable_checkpoint(pair: tuple[Store, Store], tmp_path: Path, content: bytes) -> None:
     src, dst = pair
-    ck = tmp_path / "ck.json"
-    ck.write_text(content)
+    ck = tmp_path / "ck"
+    ck.write_bytes(content)
     with pytest.raises(InvalidInput, match="unreadable"):
         migrate(src, dst, "docs", checkpoint=ck)
     assert dst.list_collections() == []
 
 
-def test_dry_run_writes_nothing(pair: tuple[VectorStore, VectorStore], tmp_path: Path) -> None:
+def test_checkpoint_that_is_a_folder_or_a_link(pair: tuple[Store, Store], tmp_path: Path) -> None:
     src, dst = pair
-    report = migrate(src, dst, "docs", dry_run=True, checkpoint=tmp_path / "ck.json")
+    with pytest.raises(InvalidInput, match="folder"):
+        migrate(src, dst, "docs", checkpoint=tmp_path)
+    target = tmp_path / "victim"
+    target.write_text("precious")
+    link = tmp_path / "ck"
+    link.symlink_to(target)
+    with pytest.raises(InvalidInput, match="not a regular file"):
+        migrate(src, dst, "docs", checkpoint=link)
+    assert target.read_text() == "precious" and dst.list_collections() == []
+
+
+def test_checkpoint_is_private_and_holds_no_secret(
+    pair: tuple[Store, Store], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src, dst = pair
+    monkeypatch.setenv("VECBRIDGE_HOME", str(tmp_path / "home"))
+    migrate(src, dst, "docs", source_name="pgvector://u:MARKERPW@h/db", destination_name="pinecone://?api_key=MARKERKEY")
+    path = default_checkpoint_path("pgvector://u:MARKERPW@h/db", "pinecone://?api_key=MARKERKEY", "docs", "docs")
+    assert path.exists()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    for f in (tmp_path / "home").rglob("*"):
+        if f.is_file():
+            data = f.read_bytes()
+            assert b"MARKERPW" not in data and b"MARKERKEY" not in data, f
+
+
+def test_dry_run_writes_nothing(pair: tuple[Store, Store], tmp_path: Path) -> None:
+    src, dst = pair
+    report = migrate(src, dst, "docs", dry_run=True, checkpoint=tmp_path / "ck")
     assert report.dry_run and report.plan.records == 30 and not report.plan.problems
-    assert dst.list_collections() == [] and not (tmp_path / "ck.json").exists()
+    assert dst.list_collections() == [] and not (tmp_path / "ck").exists()
 
 
-def test_problems_are_reported_before_anything_is_written(tmp_path: Path) -> None:
-    class PickyStore(type(connect("qdrant+local://:memory:"))):  # type: ignore[misc]
-        def check_record(self, record: Record) -> list[str]:
-            return [f"metadata field {k!r} is nested" for k, v in record.metadata.items() if isinstance(v, dict)]
+class PickyDriver(MemoryDriver):
+    def check_record(self, record: Record) -> list[str]:
+        return [f"metadata field {k!r} is nested" for k, v in record.metadata.items() if isinstance(v, dict)]
 
-    src = connect("qdrant+local://:memory:")
+
+def _picky_source(n: int, bad: set[int]) -> Store:
+    src = memory()
     src.create_collection(CollectionSpec("docs", 4))
-    src.upsert("docs", [Record("ok", [1, 0, 0, 0], None, {"a": 1}), Record("bad", [0, 1, 0, 0], None, {"n": {"x": 1}})])
-    dst = PickyStore(connect("qdrant+local://:memory:").client)  # type: ignore[attr-defined]
+    src.upsert(
+        "docs",
+        [Record(f"r{i:03d}", [1, i, 0, 0], None, {"n": {"x": 1}} if i in bad else {"a": i}) for i in range(n)],
+    )
+    return src
+
+
+def test_problems_in_the_first_page_write_nothing(tmp_path: Path) -> None:
+    src, dst = _picky_source(10, {4}), Store(PickyDriver())
     plan = migrate(src, dst, "docs", dry_run=True).plan
-    assert plan.problems == ["record 'bad': metadata field 'n' is nested"]
-    with pytest.raises(InvalidInput, match="nothing was written"):
-        migrate(src, dst, "docs", checkpoint=tmp_path / "ck.json")
-    assert not dst.has_collection("docs")
+    assert plan.problems == ["record 'r004': metadata field 'n' is nested"]
+    with pytest.raises(InvalidInput, match="Nothing of this page was written") as info:
+        migrate(src, dst, "docs", checkpoint=tmp_path / "ck")
+    assert "r004" in str(info.value) and "0 record(s) were copied" in str(info.value)
+    assert dst.count("docs") == 0
+
+
+def test_problems_in_a_later_page_stop_there_and_skip_invalid_copies_the_rest(tmp_path: Path) -> None:
+    src, dst = _picky_source(100, {55, 56}), Store(PickyDriver())
+    with pytest.raises(InvalidInput, match="50 record"):
+        migrate(src, dst, "docs", batch_size=25, checkpoint=tmp_path / "ck")
+    assert dst.count("docs") == 50
+    report = migrate(src, dst, "docs", batch_size=25, checkpoint=tmp_path / "ck", skip_invalid=True)
+    assert report.resumed_from == 50 and report.written == 48
+    assert sorted(report.skipped) == ["r055", "r056"] and "nested" in report.skipped["r055"]
+    assert report.ok, report.verification
+    assert dst.count("docs") == 98
 
 
 # ----- dimension changes ------------------------------------------------------------------
@@ -250,11 +377,11 @@ def test_problems_are_reported_before_anything_is_written(tmp_path: Path) -> Non
 
 def test_matryoshka_truncation_renormalises(tmp_path: Path) -> None:
     fp = EmbedderFingerprint("gemini", "gemini-embedding-001", 16, "RETRIEVAL_DOCUMENT")
-    src, dst = connect("qdrant+local://:memory:"), connect("qdrant+local://:memory:")
+    src, dst = memory(), memory()
     src.create_collection(CollectionSpec("docs", 16, Metric.DOT, fp))
     recs = portable_records(40)
     src.upsert("docs", recs)
-    report = migrate(src, dst, "docs", dimension=8, checkpoint=tmp_path / "ck.json", sample_size=40)
+    report = migrate(src, dst, "docs", dimension=8, checkpoint=tmp_path / "ck", sample_size=40)
     assert report.ok
     spec = dst.describe_collection("docs")
     assert spec.dimension == 8 and spec.embedder is not None and spec.embedder.dimension == 8
@@ -265,17 +392,17 @@ def test_matryoshka_truncation_renormalises(tmp_path: Path) -> None:
     assert np.isclose(np.linalg.norm(got.vector), 1.0, atol=1e-5)
 
 
-def test_truncation_refused_for_models_that_do_not_allow_it(pair: tuple[VectorStore, VectorStore]) -> None:
+def test_truncation_refused_for_models_that_do_not_allow_it(pair: tuple[Store, Store]) -> None:
     src, dst = pair
     with pytest.raises(InvalidInput, match="Re-embed"):
         migrate(src, dst, "docs", dimension=8)
     assert dst.list_collections() == []
 
 
-def test_re_embed_from_stored_text(pair: tuple[VectorStore, VectorStore], tmp_path: Path) -> None:
+def test_re_embed_from_stored_text(pair: tuple[Store, Store], tmp_path: Path) -> None:
     src, dst = pair
     emb = HashingEmbedder(dimension=32)
-    report = migrate(src, dst, "docs", re_embedder=emb, checkpoint=tmp_path / "ck.json")
+    report = migrate(src, dst, "docs", re_embedder=emb, checkpoint=tmp_path / "ck")
     assert report.ok
     spec = dst.describe_collection("docs")
     assert spec.dimension == 32 and spec.embedder == emb.fingerprint
@@ -284,12 +411,20 @@ def test_re_embed_from_stored_text(pair: tuple[VectorStore, VectorStore], tmp_pa
 
 
 def test_re_embed_needs_text(tmp_path: Path) -> None:
-    src, dst = connect("qdrant+local://:memory:"), connect("qdrant+local://:memory:")
+    src, dst = memory(), memory()
     src.create_collection(CollectionSpec("docs", 4))
     src.upsert("docs", [Record("a", [1, 0, 0, 0], "has text"), Record("b", [0, 1, 0, 0])])
     with pytest.raises(InvalidInput, match="no text"):
-        migrate(src, dst, "docs", re_embedder=HashingEmbedder(dimension=8), checkpoint=tmp_path / "ck.json")
-    assert not dst.has_collection("docs")
+        migrate(src, dst, "docs", re_embedder=HashingEmbedder(dimension=8), checkpoint=tmp_path / "ck")
+    assert dst.count("docs") == 0
+
+
+def test_into_a_hybrid_collection(pair: tuple[Store, Store], tmp_path: Path) -> None:
+    src, dst = pair
+    report = migrate(src, dst, "docs", hybrid=True, checkpoint=tmp_path / "ck")
+    assert report.ok and dst.describe_collection("docs").hybrid
+    hits = dst.query("docs", text="number 7", mode="keyword", k=3)
+    assert hits and hits[0].text == "text number 7"
 
 
 def test_memory_stays_bounded_by_batches() -> None:
@@ -313,23 +448,60 @@ def test_memory_stays_bounded_by_batches() -> None:
     stop.set()
 
 
-def test_checkpoint_from_another_migration_is_refused(pair: tuple[VectorStore, VectorStore], tmp_path: Path) -> None:
+def test_checkpoint_from_another_migration_is_refused(pair: tuple[Store, Store], tmp_path: Path) -> None:
     src, dst = pair
-    ck = tmp_path / "ck.json"
-    other = connect("qdrant+local://:memory:")
-    other.create_collection(CollectionSpec("docs", 16))
+    ck = tmp_path / "ck"
+    other = memory()
     migrate(src, other, "docs", checkpoint=ck, source_name="A", destination_name="B")
-    ck_text = ck.read_text()
-    ck.write_text(ck_text.replace('"done": true', '"done": false'))
     with pytest.raises(InvalidInput, match="another migration"):
         migrate(src, dst, "docs", checkpoint=ck, source_name="A", destination_name="C")
 
 
-def test_what_pinecone_cannot_carry_is_listed_before_the_run(stores: dict[str, VectorStore], tmp_path: Path) -> None:
+# ----- eventually consistent destinations ---------------------------------------------------
+
+
+class LaggingDriver(MemoryDriver):
+    """Reads (counts, scans) see a write only ``lag`` seconds after it, like Pinecone."""
+
+    def __init__(self, lag: float) -> None:
+        super().__init__(capabilities=Capabilities(eventually_consistent=True, default_batch_size=100))
+        self.lag = lag
+        self.visible_at: dict[str, float] = {}
+
+    def write(self, target: Any, batch: Any) -> Any:
+        result = super().write(target, batch)
+        for rid in result.written:
+            self.visible_at[rid] = time.monotonic() + self.lag
+        return result
+
+    def _rows(self, target: Any, node: Any) -> Any:
+        now = time.monotonic()
+        return [(rid, row) for rid, row in super()._rows(target, node) if self.visible_at.get(rid, 0) <= now]
+
+
+def test_verification_waits_for_an_eventually_consistent_destination(pair: tuple[Store, Store], tmp_path: Path) -> None:
+    src, _ = pair
+    dst = Store(LaggingDriver(lag=1.0))
+    messages: list[str] = []
+    report = migrate(src, dst, "docs", checkpoint=tmp_path / "ck", status=messages.append)
+    assert report.ok, report.verification
+    assert report.verification is not None and report.verification.waited >= 0.5
+    assert any("waiting for the destination" in m for m in messages)
+
+
+def test_verification_gives_up_with_a_clear_report(pair: tuple[Store, Store], tmp_path: Path) -> None:
+    src, _ = pair
+    dst = Store(LaggingDriver(lag=60.0))
+    report = migrate(src, dst, "docs", checkpoint=tmp_path / "ck", wait_timeout=0.5)
+    assert not report.ok and report.verification is not None
+    assert report.verification.missing == 30 and "30 missing" in report.verification.summary()
+
+
+def test_what_pinecone_cannot_carry_is_listed_before_the_run(stores: dict[str, Store], tmp_path: Path) -> None:
     """Nested metadata fits Qdrant but not Pinecone's flat rules: the plan names each record."""
     if "pinecone-emulator" not in stores:
         pytest.skip("the Pinecone emulator backend is not available")
-    src, dst = connect("qdrant+local://:memory:"), stores["pinecone-emulator"]
+    src, dst = memory(), stores["pinecone-emulator"]
     src.create_collection(CollectionSpec("docs", 4))
     src.upsert(
         "docs",
@@ -343,6 +515,17 @@ def test_what_pinecone_cannot_carry_is_listed_before_the_run(stores: dict[str, V
     plan = migrate(src, dst, "docs", to_collection=to, dry_run=True).plan
     assert sorted(p.split(":")[0] for p in plan.problems) == ["record 'nested'", "record 'numbers'"]
     assert all("metadata field" in p for p in plan.problems)
-    with pytest.raises(InvalidInput, match="nothing was written"):
-        migrate(src, dst, "docs", to_collection=to, checkpoint=tmp_path / "ck.json")
-    assert not dst.has_collection(to)
+    with pytest.raises(InvalidInput, match="Nothing of this page was written"):
+        migrate(src, dst, "docs", to_collection=to, checkpoint=tmp_path / "ck")
+    assert dst.count(to) == 0
+    dst.drop_collection(to)
+
+
+def test_checkpoint_files_are_never_group_readable(pair: tuple[Store, Store], tmp_path: Path) -> None:
+    src, dst = pair
+    old = os.umask(0o022)
+    try:
+        migrate(src, dst, "docs", checkpoint=tmp_path / "sub" / "ck")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "sub" / "ck").stat().st_mode) == 0o600

@@ -7,15 +7,25 @@ from pathlib import Path
 
 import pytest
 
-README = Path(__file__).resolve().parent.parent / "README.md"
-BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
-RUNNABLE = [b for b in BLOCKS if "import" in b]
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+PAGES = [README, *sorted((ROOT / "docs").glob("*.md"))]
+
+
+def _blocks(page: Path) -> list[str]:
+    blocks = re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), flags=re.S)
+    return [b for b in blocks if "import" in b]
+
+
+RUNNABLE = [(page, code) for page in PAGES for code in _blocks(page)]
 
 
 def test_readme_has_examples() -> None:
-    assert len(RUNNABLE) >= 2
+    assert len(_blocks(README)) >= 2
 
 
-@pytest.mark.parametrize("code", RUNNABLE, ids=[f"block{i}" for i in range(len(RUNNABLE))])
-def test_readme_example_runs(code: str) -> None:
-    exec(compile(code, str(README), "exec"), {})
+@pytest.mark.parametrize(
+    ("page", "code"), RUNNABLE, ids=[f"{p.name}-{i}" for i, (p, _) in enumerate(RUNNABLE)]
+)
+def test_documented_example_runs(page: Path, code: str) -> None:
+    exec(compile(code, str(page), "exec"), {"__name__": "docs_example"})

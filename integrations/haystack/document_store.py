@@ -19,14 +19,17 @@ How each operation reaches the store:
 
 The collection is created on the first write, with ``dimension`` (or the first embedding's length)
 and ``metric`` (``dot`` by default, as Haystack's in-memory store; ``cosine`` and ``euclidean`` too).
+
+Sync and async: every operation is one generator of vecbridge's store policy (``_*_steps``), run by
+the sync store or, for the ``*_async`` methods, by its async view (``Store.async_view()``: the
+SDK's native async client where the store has one) — no thread hop.
 """
 
 from __future__ import annotations
 
-import asyncio
 import threading
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, Literal
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, TypeVar
 
 from haystack import default_from_dict, default_to_dict
 from haystack.core.errors import SerializationError
@@ -35,12 +38,14 @@ from haystack.document_stores.errors import DuplicateDocumentError
 from haystack.document_stores.types import DuplicatePolicy
 from haystack.utils import Secret
 
+from vecbridge.core.async_store import AsyncStore, arun_steps
 from vecbridge.core.batching import batched
-from vecbridge.core.errors import InvalidInput
-from vecbridge.core.filters import And, Comparison, matches
+from vecbridge.core.errors import CollectionNotFound, InvalidInput
+from vecbridge.core.filters import And, Comparison, FilterNode, matches
 from vecbridge.core.models import CollectionSpec, Metric, Record, validate_collection_name
+from vecbridge.core.policy import Steps
 from vecbridge.core.registry import connect
-from vecbridge.core.store import VectorStore, check_compatible
+from vecbridge.core.store import Store, run_steps
 from vecbridge.core.urls import parse_store_url
 
 from .documents import PLACEHOLDER_KEY, to_document, to_record
@@ -49,6 +54,7 @@ from .filters import Translated, translate_filters
 __all__ = ["VecbridgeDocumentStore"]
 
 MissingEmbeddings = Literal["error", "placeholder"]
+T = TypeVar("T")
 
 # Haystack's names for the metrics, beside vecbridge's own.
 _HAYSTACK_METRICS = {"dot_product": "dot", "cosine": "cosine", "l2": "euclidean"}
@@ -67,7 +73,7 @@ class VecbridgeDocumentStore:
     """A Haystack document store over ``collection`` in ``store``.
 
     >>> from haystack import Document
-    >>> ds = VecbridgeDocumentStore("qdrant+local://:memory:", "docs")
+    >>> ds = VecbridgeDocumentStore("memory://", "docs")
     >>> ds.write_documents([Document(id="a", content="apples", meta={"year": 2021}, embedding=[1.0, 0.0])])
     1
     >>> recent = {"field": "meta.year", "operator": ">=", "value": 2020}
@@ -76,7 +82,7 @@ class VecbridgeDocumentStore:
     >>> ds.close()
 
     :param store: a store URL (``"qdrant+edge:///data"``), a ``Secret`` holding one (for URLs with
-        passwords, so pipelines can be saved without them), or an open vecbridge ``VectorStore``
+        passwords, so pipelines can be saved without them), or an open vecbridge ``Store``
         (not serialisable). A URL is connected on first use.
     :param collection: the collection name (letters, digits, ``_``, ``-``).
     :param dimension: vector dimension; needed up front only to store documents without
@@ -92,7 +98,7 @@ class VecbridgeDocumentStore:
 
     def __init__(
         self,
-        store: str | Secret | VectorStore,
+        store: str | Secret | Store,
         collection: str,
         *,
         dimension: int | None = None,
@@ -103,13 +109,14 @@ class VecbridgeDocumentStore:
         if missing_embeddings not in ("error", "placeholder"):
             raise InvalidInput(f"missing_embeddings must be 'error' or 'placeholder', got {missing_embeddings!r}")
         self._store_arg = store
-        self._store: VectorStore | None = None if isinstance(store, (str, Secret)) else store
-        if self._store is not None and not isinstance(self._store, VectorStore):
+        self._store: Store | None = None if isinstance(store, (str, Secret)) else store
+        if self._store is not None and not isinstance(self._store, Store):
             raise InvalidInput(
-                "store must be a store URL, a Secret holding one, or a vecbridge VectorStore; "
+                "store must be a store URL, a Secret holding one, or a vecbridge Store (from connect()); "
                 f"got {type(store).__name__}"
             )
         self._connect_lock = threading.Lock()
+        self._astore: AsyncStore | None = None
         self.collection = validate_collection_name(collection)
         self.dimension = dimension
         self.metric = Metric.parse(_HAYSTACK_METRICS.get(metric, metric)) if metric is not None else None
@@ -119,7 +126,7 @@ class VecbridgeDocumentStore:
     # ----- store and collection -----------------------------------------------------------
 
     @property
-    def store(self) -> VectorStore:
+    def store(self) -> Store:
         """The vecbridge store (connected on first use when given as a URL)."""
         if self._store is None:
             with self._connect_lock:
@@ -138,38 +145,49 @@ class VecbridgeDocumentStore:
             self._store.close()
             self._store = None
 
-    def _spec(self) -> CollectionSpec | None:
-        if not self.store.has_collection(self.collection):
-            return None
-        return self.store.describe_collection(self.collection)
+    def _sync(self, steps: Steps[T]) -> T:
+        store = self.store
+        return run_steps(steps, store.driver, store.policy)
 
-    def _ensure_collection(self, dimension: int | None) -> CollectionSpec:
-        existing = self._spec()
-        dim = dimension or self.dimension
-        if existing is not None:
-            check_compatible(
-                existing,
-                CollectionSpec(self.collection, dim or existing.dimension, self.metric or existing.metric),
-            )
-            return existing
+    async def _async(self, steps: Steps[T]) -> T:
+        if self._astore is None:
+            self._astore = self.store.async_view()
+        return await arun_steps(steps, self._astore.driver, self._astore.policy)
+
+    def _spec_steps(self) -> Steps[CollectionSpec | None]:
+        spec = yield from self.store.policy.spec_or_none(self.collection, fresh=False)
+        return spec
+
+    def _ensure_steps(self, dimension: int | None) -> Steps[CollectionSpec]:
+        existing = yield from self._spec_steps()
+        dim = dimension or self.dimension or (existing.dimension if existing is not None else None)
         if dim is None:
             raise InvalidInput(
                 f"cannot create collection {self.collection!r} without a dimension: pass dimension=... "
                 "or write a document with an embedding first"
             )
-        spec = CollectionSpec(self.collection, dim, self.metric or Metric.DOT)
-        return self.store.create_collection(spec, exist_ok=True)
+        spec: CollectionSpec = yield from self.store.policy.ensure(
+            self.collection, dim, self.metric, None, default_metric=Metric.DOT
+        )
+        return spec
 
-    def _iter_records(self) -> Iterator[Record]:
-        for page in self.store.scan(self.collection, batch_size=self.batch_size or 256):
-            yield from page.records
-
-    def _matching_records(self, node: Translated) -> Iterator[Record]:
-        if node is False or self._spec() is None:
-            return
-        for record in self._iter_records():
-            if node is True or matches(node, record.metadata):
-                yield record
+    def _records_steps(self, node: Translated) -> Steps[list[Record]]:
+        """Every record matching ``node`` (a scan evaluated with the reference semantics)."""
+        found: list[Record] = []
+        if node is False:
+            return found
+        spec = yield from self._spec_steps()
+        if spec is None:
+            return found
+        policy = self.store.policy
+        target = yield from policy.scan_target(self.collection, self.batch_size or 256, None, None)
+        cursor: str | None = None
+        while True:
+            page = yield from policy.scan_page(target, cursor, self.batch_size or 256, True, None)
+            found.extend(r for r in page.records if node is True or matches(node, r.metadata))
+            if page.next_cursor is None:
+                return found
+            cursor = page.next_cursor
 
     # ----- serialisation ------------------------------------------------------------------
 
@@ -203,18 +221,26 @@ class VecbridgeDocumentStore:
             params["store"] = Secret.from_dict(params["store"])
         return default_from_dict(cls, {**data, "init_parameters": params})
 
-    # ----- the DocumentStore protocol -----------------------------------------------------
+    # ----- the operations, as policy generators -------------------------------------------
 
-    def count_documents(self) -> int:
-        return self.store.count(self.collection) if self._spec() is not None else 0
+    def _count_steps(self, node: Translated) -> Steps[int]:
+        if node is False:
+            return 0
+        spec = yield from self._spec_steps()
+        if spec is None:
+            return 0
+        try:
+            n: int = yield from self.store.policy.count(self.collection, None if node is True else node, None)
+        except CollectionNotFound:
+            return 0
+        return n
 
-    def filter_documents(self, filters: dict[str, Any] | None = None) -> list[Document]:
-        """Every document matching ``filters`` (all of them without), with its embedding."""
+    def _filter_steps(self, filters: dict[str, Any] | None) -> Steps[list[Document]]:
         node = translate_filters(filters)  # a bad filter fails even on an empty store
-        return [to_document(r.id, r.text, r.metadata, r.vector) for r in self._matching_records(node)]
+        records = yield from self._records_steps(node)
+        return [to_document(r.id, r.text, r.metadata, r.vector) for r in records]
 
-    def write_documents(self, documents: list[Document], policy: DuplicatePolicy = DuplicatePolicy.NONE) -> int:
-        """Write documents; returns how many were written. ``NONE`` behaves as ``FAIL``."""
+    def _write_steps(self, documents: list[Document], policy: DuplicatePolicy) -> Steps[int]:
         docs = _document_list(documents)
         if not docs:
             return 0
@@ -222,7 +248,7 @@ class VecbridgeDocumentStore:
             policy = DuplicatePolicy.FAIL
         docs = self._dedupe(docs, policy)
         first_embedding = next((d.embedding for d in docs if d.embedding is not None), None)
-        existing = self._spec()
+        existing = yield from self._spec_steps()
         dimension = (
             len(first_embedding)
             if first_embedding is not None
@@ -230,9 +256,11 @@ class VecbridgeDocumentStore:
         )
         placeholders = self.missing_embeddings == "placeholder"
         records = [to_record(d, dimension, placeholders=placeholders) for d in docs]  # refuse before writing
-        spec = self._ensure_collection(dimension)
+        spec = yield from self._ensure_steps(dimension)
+        store = self.store.policy
         if policy in (DuplicatePolicy.FAIL, DuplicatePolicy.SKIP):
-            present = {r.id for r in self.store.get(spec.name, [r.id for r in records], include_vectors=False)}
+            found = yield from store.get(spec.name, [r.id for r in records], False, None)
+            present = {r.id for r in found}
             if present and policy == DuplicatePolicy.FAIL:
                 shown = ", ".join(repr(i) for i in sorted(present)[:5])
                 raise DuplicateDocumentError(
@@ -241,7 +269,7 @@ class VecbridgeDocumentStore:
                 )
             records = [r for r in records if r.id not in present]
         if records:
-            self.store.upsert(spec.name, records, batch_size=self.batch_size)
+            yield from store.upsert(spec.name, records, self.batch_size, None)
         return len(documents) if policy == DuplicatePolicy.OVERWRITE else len(records)
 
     @staticmethod
@@ -262,60 +290,112 @@ class VecbridgeDocumentStore:
             )
         return list(by_id.values())
 
-    def delete_documents(self, document_ids: list[str]) -> None:
-        """Delete by id; ids that do not exist are ignored."""
-        if document_ids and self._spec() is not None:
-            self.store.delete(self.collection, list(document_ids))
+    def _delete_ids_steps(self, document_ids: list[str]) -> Steps[None]:
+        if not document_ids:
+            return
+        spec = yield from self._spec_steps()
+        if spec is not None:
+            yield from self.store.policy.delete(self.collection, list(document_ids), None, None)
 
-    # ----- beyond the protocol (Haystack's extended tests) --------------------------------
-
-    def count_documents_by_filter(self, filters: dict[str, Any]) -> int:
-        node = translate_filters(filters)
-        if node is False or self._spec() is None:
-            return 0
-        if node is True:
-            return self.count_documents()
-        return self.store.count(self.collection, filter=node)
-
-    def delete_all_documents(self, recreate_index: bool = False) -> None:
-        """Empty the collection. ``recreate_index=True`` drops and recreates it with the same
-        dimension and metric (faster on large collections); otherwise records are deleted by id."""
-        spec = self._spec()
+    def _delete_all_steps(self, recreate_index: bool) -> Steps[None]:
+        spec = yield from self._spec_steps()
         if spec is None:
             return
+        policy = self.store.policy
         if recreate_index:
-            self.store.drop_collection(self.collection)
-            self.store.create_collection(spec)
+            yield from policy.drop(self.collection)
+            yield from policy.create(spec, False)
             return
-        ids = [r.id for r in self._iter_records()]
-        for chunk in batched(ids, 1000):
-            self.store.delete(self.collection, chunk)
+        records = yield from self._records_steps(True)
+        for chunk in batched([r.id for r in records], 1000):
+            yield from policy.delete(self.collection, chunk, None, None)
 
-    def delete_by_filter(self, filters: dict[str, Any]) -> int:
-        """Delete the documents matching ``filters``; returns how many matched."""
+    def _delete_by_filter_steps(self, filters: dict[str, Any]) -> Steps[int]:
         node = translate_filters(filters)
-        if node is False or self._spec() is None:
+        n = yield from self._count_steps(node)
+        if not n:
             return 0
         if node is True:
-            n = self.count_documents()
-            self.delete_all_documents()
-            return n
-        n = self.store.count(self.collection, filter=node)
-        if n:
-            self.store.delete(self.collection, filter=node)
+            yield from self._delete_all_steps(False)
+        else:
+            assert not isinstance(node, bool)
+            yield from self.store.policy.delete(self.collection, None, node, None)
         return n
 
-    def update_by_filter(self, filters: dict[str, Any], meta: dict[str, Any]) -> int:
-        """Merge ``meta`` into the metadata of every matching document; returns how many."""
+    def _update_steps(self, filters: dict[str, Any], meta: dict[str, Any]) -> Steps[int]:
         if not isinstance(meta, Mapping):
             raise InvalidInput(f"meta must be a dict, got {type(meta).__name__}")
         if PLACEHOLDER_KEY in meta:
             raise InvalidInput(f"the metadata key {PLACEHOLDER_KEY!r} is reserved by vecbridge")
         node = translate_filters(filters)
-        updated = [Record(r.id, r.vector, r.text, {**r.metadata, **meta}) for r in self._matching_records(node)]
+        records = yield from self._records_steps(node)
+        updated = [Record(r.id, r.vector, r.text, {**r.metadata, **meta}) for r in records]
         if updated:
-            self.store.upsert(self.collection, updated, batch_size=self.batch_size)
+            yield from self.store.policy.upsert(self.collection, updated, self.batch_size, None)
         return len(updated)
+
+    def _retrieval_steps(
+        self, query_embedding: list[float], filters: dict[str, Any] | None, top_k: int, return_embedding: bool
+    ) -> Steps[list[Document]]:
+        node = translate_filters(filters)
+        if node is False or top_k == 0:
+            return []
+        spec = yield from self._spec_steps()
+        if spec is None:
+            return []
+        if self.missing_embeddings == "placeholder":
+            real = Comparison(PLACEHOLDER_KEY, "ne", True)
+            node = real if node is True else And((node, real))
+        flt: FilterNode | None = None if node is True else node  # type: ignore[assignment]
+        hits = yield from self.store.policy.search(
+            self.collection,
+            None,
+            vector=query_embedding,
+            text=None,
+            k=top_k,
+            filter=flt,
+            mode="dense",
+            include_vectors=return_embedding,
+            score_threshold=None,
+            alpha=None,
+            options={},
+        )
+        return [to_document(h.id, h.text, h.metadata, h.vector, h.score) for h in hits]
+
+    # ----- the DocumentStore protocol -----------------------------------------------------
+
+    def count_documents(self) -> int:
+        return self._sync(self._count_steps(True))
+
+    def filter_documents(self, filters: dict[str, Any] | None = None) -> list[Document]:
+        """Every document matching ``filters`` (all of them without), with its embedding."""
+        return self._sync(self._filter_steps(filters))
+
+    def write_documents(self, documents: list[Document], policy: DuplicatePolicy = DuplicatePolicy.NONE) -> int:
+        """Write documents; returns how many were written. ``NONE`` behaves as ``FAIL``."""
+        return self._sync(self._write_steps(documents, policy))
+
+    def delete_documents(self, document_ids: list[str]) -> None:
+        """Delete by id; ids that do not exist are ignored."""
+        self._sync(self._delete_ids_steps(document_ids))
+
+    # ----- beyond the protocol (Haystack's extended tests) --------------------------------
+
+    def count_documents_by_filter(self, filters: dict[str, Any]) -> int:
+        return self._sync(self._count_steps(translate_filters(filters)))
+
+    def delete_all_documents(self, recreate_index: bool = False) -> None:
+        """Empty the collection. ``recreate_index=True`` drops and recreates it with the same
+        dimension and metric (faster on large collections); otherwise records are deleted by id."""
+        self._sync(self._delete_all_steps(recreate_index))
+
+    def delete_by_filter(self, filters: dict[str, Any]) -> int:
+        """Delete the documents matching ``filters``; returns how many matched."""
+        return self._sync(self._delete_by_filter_steps(filters))
+
+    def update_by_filter(self, filters: dict[str, Any], meta: dict[str, Any]) -> int:
+        """Merge ``meta`` into the metadata of every matching document; returns how many."""
+        return self._sync(self._update_steps(filters, meta))
 
     def embedding_retrieval(
         self,
@@ -326,48 +406,35 @@ class VecbridgeDocumentStore:
     ) -> list[Document]:
         """The ``top_k`` documents most similar to ``query_embedding``, best first, with scores
         (vecbridge's: higher is more similar). Documents stored without an embedding never match."""
-        node = translate_filters(filters)
-        if node is False or top_k == 0 or self._spec() is None:
-            return []
-        if self.missing_embeddings == "placeholder":
-            real = Comparison(PLACEHOLDER_KEY, "ne", True)
-            node = real if node is True else And((node, real))
-        hits = self.store.query(
-            self.collection,
-            query_embedding,
-            k=top_k,
-            filter=None if node is True else node,
-            include_vectors=return_embedding,
-        )
-        return [to_document(h.id, h.text, h.metadata, h.vector, h.score) for h in hits]
+        return self._sync(self._retrieval_steps(query_embedding, filters, top_k, return_embedding))
 
-    # ----- async twins (the store is synchronous: each call runs in a worker thread) -------
+    # ----- async twins: the same generators, awaited on the store's async view --------------
 
     async def count_documents_async(self) -> int:
-        return await asyncio.to_thread(self.count_documents)
+        return await self._async(self._count_steps(True))
 
     async def filter_documents_async(self, filters: dict[str, Any] | None = None) -> list[Document]:
-        return await asyncio.to_thread(self.filter_documents, filters)
+        return await self._async(self._filter_steps(filters))
 
     async def write_documents_async(
         self, documents: list[Document], policy: DuplicatePolicy = DuplicatePolicy.NONE
     ) -> int:
-        return await asyncio.to_thread(self.write_documents, documents, policy)
+        return await self._async(self._write_steps(documents, policy))
 
     async def delete_documents_async(self, document_ids: list[str]) -> None:
-        await asyncio.to_thread(self.delete_documents, document_ids)
+        await self._async(self._delete_ids_steps(document_ids))
 
     async def count_documents_by_filter_async(self, filters: dict[str, Any]) -> int:
-        return await asyncio.to_thread(self.count_documents_by_filter, filters)
+        return await self._async(self._count_steps(translate_filters(filters)))
 
     async def delete_all_documents_async(self, recreate_index: bool = False) -> None:
-        await asyncio.to_thread(self.delete_all_documents, recreate_index)
+        await self._async(self._delete_all_steps(recreate_index))
 
     async def delete_by_filter_async(self, filters: dict[str, Any]) -> int:
-        return await asyncio.to_thread(self.delete_by_filter, filters)
+        return await self._async(self._delete_by_filter_steps(filters))
 
     async def update_by_filter_async(self, filters: dict[str, Any], meta: dict[str, Any]) -> int:
-        return await asyncio.to_thread(self.update_by_filter, filters, meta)
+        return await self._async(self._update_steps(filters, meta))
 
     async def embedding_retrieval_async(
         self,
@@ -376,8 +443,9 @@ class VecbridgeDocumentStore:
         top_k: int = 10,
         return_embedding: bool = False,
     ) -> list[Document]:
-        return await asyncio.to_thread(self.embedding_retrieval, query_embedding, filters, top_k, return_embedding)
+        return await self._async(self._retrieval_steps(query_embedding, filters, top_k, return_embedding))
 
     def __repr__(self) -> str:
         where = self._store if self._store is not None else "<not connected>"
         return f"VecbridgeDocumentStore({self.collection!r}, store={where!r})"
+

@@ -12,7 +12,9 @@ What maps exactly (Haystack's meaning, checked against ``haystack.utils.filters`
   without the field, as in Haystack.
 - ``== None`` / ``!= None``: ``$exists: false`` / ``$exists: true``.
 - ``>``, ``>=``, ``<``, ``<=`` with a number; a missing field never matches; against ``None``
-  nothing matches.
+  nothing matches. With an ISO-8601 date string, a ``datetime`` or a ``date``: compared as instants
+  with stored ISO-8601 strings, as Haystack does (a date without a UTC offset is read as UTC on
+  both sides; see ``vecbridge.core.dates``).
 - ``in`` / ``not in`` with a list (``None`` allowed in it); ``not in`` matches documents without
   the field.
 - ``meta.x`` and a bare ``x`` (Haystack's legacy form) both name metadata key ``x``.
@@ -20,8 +22,7 @@ What maps exactly (Haystack's meaning, checked against ``haystack.utils.filters`
 Where vecbridge cannot say what Haystack means, the translation raises
 :class:`UnsupportedHaystackFilter` (a Haystack ``FilterError``) instead of answering differently:
 
-- ranges on strings: Haystack compares ISO-8601 dates as instants; vecbridge's ranges take
-  numbers only (store dates as numbers, e.g. epoch seconds, to filter on them);
+- ranges on strings that are not ISO-8601 dates (Haystack raises for those too);
 - fields other than metadata (``content``, ``id``, ``embedding`` ...) and nested paths
   (``meta.a.b``);
 - comparisons with lists, dicts or dates as the value.
@@ -33,7 +34,7 @@ Remaining differences, which no translation can detect because they depend on th
   does not.
 - a stored list matches ``==`` when any element does (vecbridge); Haystack compares the whole list.
 - a range filter meeting a stored string: Haystack raises (unless both are ISO dates); vecbridge
-  treats it as no match.
+  treats it as no match (a date range matches stored date strings only).
 - types are strict: ``True`` does not equal ``1`` and ``"2020-01-01"`` equals only that exact
   string; Python (and so Haystack) says ``True == 1`` and compares ISO dates as instants.
 """
@@ -42,13 +43,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Any
 
 from haystack.errors import FilterError
 
 from vecbridge.core.errors import InvalidFilter, UnsupportedFilter
-from vecbridge.core.filters import And, Comparison, FilterNode, Not, Or
+from vecbridge.core.dates import to_instant
+from vecbridge.core.filters import And, Comparison, FilterNode, Instant, Not, Or
 
 __all__ = ["HaystackFilterError", "Translated", "UnsupportedHaystackFilter", "translate_filters"]
 
@@ -189,12 +191,15 @@ def _range(field: str, key: str, op: str, value: Any) -> Translated:
         return False  # Haystack: nothing is ordered against None
     if isinstance(value, list):
         raise HaystackFilterError(f"{field!r} {op} takes a single value, not a list: {value!r}")
-    if isinstance(value, (str, datetime, date)):
-        raise UnsupportedHaystackFilter(
-            f"{field!r} {op} {value!r}: vecbridge's range filters compare numbers only, so dates held as "
-            "ISO-8601 strings cannot be ordered on every store. Store dates as numbers (e.g. epoch seconds "
-            "or 20240131) and compare with a number"
-        )
+    if isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+    if isinstance(value, (str, datetime)):
+        moment = to_instant(value)
+        if moment is None:
+            raise UnsupportedHaystackFilter(
+                f"{field!r} {op} {value!r}: a range takes a number or an ISO-8601 date such as '2024-01-31T12:00:00Z'"
+            )
+        return Comparison(key, _RANGES[op], Instant(moment, str(value)))
     if not _is_number(value) or math.isnan(value):
         raise UnsupportedHaystackFilter(f"{field!r} {op} {value!r}: range filters take a number")
     return Comparison(key, _RANGES[op], value)

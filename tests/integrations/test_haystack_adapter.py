@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from collections.abc import Iterator
 
 import pytest
@@ -16,7 +18,7 @@ from haystack.document_stores.types import DuplicatePolicy, FilterPolicy
 from haystack.utils import Secret
 
 from vecbridge.core import CollectionSpec, DimensionMismatch, InvalidInput, MetricMismatch, connect
-from vecbridge.core.store import VectorStore
+from vecbridge.core.store import Store as VectorStore
 from vecbridge.integrations.haystack import (
     PLACEHOLDER_KEY,
     MissingEmbedding,
@@ -36,7 +38,7 @@ def unit(i: int) -> list[float]:
 
 @pytest.fixture
 def local() -> Iterator[VectorStore]:
-    store = connect("qdrant+local://:memory:")
+    store = connect("memory://")
     yield store
     store.close()
 
@@ -190,11 +192,20 @@ def test_existing_collection_is_checked(local: VectorStore) -> None:
     assert keeps.embedding_retrieval(unit(0), top_k=1)[0].score == pytest.approx(0.0, abs=1e-5)  # -L2
 
 
-def test_date_ranges_are_refused(ds: VecbridgeDocumentStore) -> None:
-    ds.write_documents([Document(content="x", meta={"date": "1969-07-21T20:17:40"}, embedding=unit(0))])
-    for op in (">", ">=", "<", "<="):
-        with pytest.raises(UnsupportedHaystackFilter, match="numbers only"):
-            ds.filter_documents({"field": "meta.date", "operator": op, "value": "1972-12-11T19:54:58"})
+def test_date_ranges_compare_instants(ds: VecbridgeDocumentStore) -> None:
+    ds.write_documents(
+        [
+            Document(id="moon", content="x", meta={"date": "1969-07-21T20:17:40"}, embedding=unit(0)),
+            Document(id="later", content="y", meta={"date": "1972-12-11T19:54:59+00:00"}, embedding=unit(1)),
+            Document(id="text", content="z", meta={"date": "not a date"}, embedding=unit(2)),
+        ]
+    )
+    after = ds.filter_documents({"field": "meta.date", "operator": ">", "value": "1972-12-11T19:54:58"})
+    assert [d.id for d in after] == ["later"]
+    before = ds.filter_documents({"field": "meta.date", "operator": "<=", "value": datetime(1970, 1, 1)})
+    assert [d.id for d in before] == ["moon"]
+    with pytest.raises(UnsupportedHaystackFilter, match="ISO-8601"):
+        ds.filter_documents({"field": "meta.date", "operator": ">", "value": "yesterday"})
 
 
 def test_unsupported_filters_fail_on_every_path(ds: VecbridgeDocumentStore) -> None:
@@ -248,7 +259,7 @@ def test_secrets_and_store_objects(local: VectorStore, monkeypatch: pytest.Monke
     assert given.count_documents() == 0
     with pytest.raises(SerializationError, match="password"):
         VecbridgeDocumentStore("pgvector://user:hunter2@db:5432/app", "x").to_dict()
-    monkeypatch.setenv("VB_TEST_STORE_URL", "qdrant+local://:memory:")
+    monkeypatch.setenv("VB_TEST_STORE_URL", "memory://")
     ds = VecbridgeDocumentStore(Secret.from_env_var("VB_TEST_STORE_URL"), "x", dimension=DIM)
     data = ds.to_dict()
     assert data["init_parameters"]["store"] == {"type": "env_var", "env_vars": ["VB_TEST_STORE_URL"], "strict": True}

@@ -25,7 +25,7 @@ from vecbridge.core import (
     connect,
     matches,
 )
-from vecbridge.core.store import VectorStore
+from vecbridge.core.store import Store as VectorStore
 from vecbridge.integrations.langchain import VecbridgeEmbeddings, VecbridgeVectorStore
 
 TEXTS = ["apple pie recipe", "apple pie recipe, again", "banana bread", "qdrant vector search", "pgvector sql"]
@@ -41,7 +41,7 @@ IDS = ["pie", "pie2", "bread", "qdrant", "pg"]
 
 @pytest.fixture
 def local() -> Iterator[VectorStore]:
-    store = connect("qdrant+local://:memory:")
+    store = connect("memory://")
     yield store
     store.close()
 
@@ -186,11 +186,11 @@ def test_construction(tmp_path: Any) -> None:
     with pytest.raises(InvalidInput):
         VecbridgeVectorStore(object(), "c", hashing())  # type: ignore[arg-type]
     with pytest.raises(InvalidInput):
-        VecbridgeVectorStore("qdrant+local://:memory:", "bad name", hashing())
+        VecbridgeVectorStore("memory://", "bad name", hashing())
     with pytest.raises(InvalidInput):
         VecbridgeEmbeddings(hashing(), dimension=3)  # options only go with a name
     with pytest.raises(TypeError, match="unexpected"):
-        VecbridgeVectorStore("qdrant+local://:memory:", "c", hashing()).add_texts(["x"], colour="red")
+        VecbridgeVectorStore("memory://", "c", hashing()).add_texts(["x"], colour="red")
 
 
 def test_empty_store_answers_without_a_collection(local: VectorStore) -> None:
