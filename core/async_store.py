@@ -112,6 +112,7 @@ class ThreadedAsyncDriver:
         self._owns = owns
         self.capabilities = driver.capabilities
         self.check_record = driver.check_record
+        self.check_batch = getattr(driver, "check_batch", None)
         self.translate = driver.translate
         self._limit = limit or int(getattr(driver, "thread_limit", 4))
         self._semaphore: asyncio.Semaphore | None = None
@@ -155,7 +156,11 @@ class AsyncStore:
         self.driver: Any = driver
         #: ``policy``: shared with a sync ``Store`` (``Store.async_view``): one spec cache for both.
         self.policy = policy or StorePolicy(
-            driver.capabilities, driver.check_record, retry or DEFAULT_RETRY, label or repr(driver)
+            driver.capabilities,
+            driver.check_record,
+            retry or DEFAULT_RETRY,
+            label or repr(driver),
+            getattr(driver, "check_batch", None),
         )
 
     async def _run(self, steps: Steps[T]) -> T:

@@ -143,7 +143,7 @@ class MigrationState:
     def reset(self, key: MigrationKey) -> None:
         with self._transaction():
             for table in ("meta", "source_ids", "destination_ids", "skipped", "sample"):
-                self._db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+                self._db.execute(f"DELETE FROM {table}")
             self._set({"version": VERSION, "key": key.as_json(), "phase": "copy", "written": 0})
 
     @property
@@ -178,9 +178,7 @@ class MigrationState:
         the page before or after it, never half."""
         with self._transaction():
             self._db.executemany("INSERT OR IGNORE INTO source_ids (id) VALUES (?)", ((i,) for i in ids))
-            self._db.executemany(
-                "INSERT OR REPLACE INTO skipped (id, reason) VALUES (?, ?)", list(skipped.items())
-            )
+            self._db.executemany("INSERT OR REPLACE INTO skipped (id, reason) VALUES (?, ?)", list(skipped.items()))
             self._add_sample(sample, sample_size)
             self._set({"cursor": json.dumps(cursor), "written": written})
 
@@ -231,7 +229,10 @@ class MigrationState:
 
     def missing_ids(self, limit: int) -> tuple[int, list[str]]:
         """Copied source ids the destination does not have (how many, and the first ``limit``)."""
-        query = "FROM source_ids s WHERE s.id NOT IN (SELECT id FROM destination_ids) AND s.id NOT IN (SELECT id FROM skipped)"
+        query = (
+            "FROM source_ids s WHERE s.id NOT IN (SELECT id FROM destination_ids) "
+            "AND s.id NOT IN (SELECT id FROM skipped)"
+        )
         return self._difference(query, limit)
 
     def extra_ids(self, limit: int) -> tuple[int, list[str]]:
@@ -239,8 +240,8 @@ class MigrationState:
         return self._difference("FROM destination_ids d WHERE d.id NOT IN (SELECT id FROM source_ids)", limit)
 
     def _difference(self, query: str, limit: int) -> tuple[int, list[str]]:
-        n = int(self._db.execute(f"SELECT count(*) {query}").fetchone()[0])  # noqa: S608 - fixed text
-        first = [r[0] for r in self._db.execute(f"SELECT id {query} ORDER BY 1 LIMIT ?", (limit,))]  # noqa: S608
+        n = int(self._db.execute(f"SELECT count(*) {query}").fetchone()[0])
+        first = [r[0] for r in self._db.execute(f"SELECT id {query} ORDER BY 1 LIMIT ?", (limit,))]
         return n, first
 
     # ----- plumbing -----------------------------------------------------------------------

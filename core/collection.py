@@ -118,8 +118,9 @@ class CollectionSteps:
         account = UpsertAccount()
         rows: Iterable[tuple[str, str, dict[str, Any]]]
         if isinstance(texts, Sequence) and not isinstance(texts, str):
-            rows = self._check_all(texts, ids, metadatas)
-            account.known = [r[0] for r in rows]  # type: ignore[union-attr]
+            checked = self._check_all(texts, ids, metadatas)
+            account.known = [r[0] for r in checked]
+            rows = checked
             expected: int | None = len(texts)
         else:
             rows = self._rows(texts, ids, metadatas)

@@ -271,6 +271,11 @@ class Driver(Protocol):
     def close(self) -> None: ...
 
 
+# Optional on a driver: ``check_batch(spec, batch) -> list[str]`` — the store's rules that depend
+# on the collection (e.g. pgvector's halfvec range, Pinecone's sparse-vector size in a hybrid
+# collection), as problems; no I/O. Core calls it once per batch after ``check_record``, before
+# anything of the batch is sent.
+#
 # Optional on a driver: ``adopt(name, adoption) -> CollectionSpec`` — inspect a collection made
 # by another tool (``Adoption``), remember its layout under ``name`` for later calls on this
 # driver, and return its spec (dimension and metric as found; no embedder fingerprint).

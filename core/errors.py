@@ -20,6 +20,7 @@ __all__ = [
     "InvalidInput",
     "MetricMismatch",
     "MissingExtra",
+    "QuotaExceeded",
     "StoreDamaged",
     "StoreError",
     "StoreInUse",
@@ -33,6 +34,19 @@ __all__ = [
 
 class VecbridgeError(Exception):
     """Base class of every error vecbridge raises on purpose."""
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Pickled errors (a Ray task's, a subprocess's) come back whole: rebuilt from their args and
+        # attributes without calling __init__, whose parameters differ from ``args`` in subclasses
+        # such as UpsertFailed (which would otherwise not unpickle at all).
+        return (_restore, (type(self), self.args, self.__dict__))
+
+
+def _restore(cls: type[VecbridgeError], args: tuple[object, ...], state: dict[str, object]) -> VecbridgeError:
+    exc = cls.__new__(cls)
+    exc.args = args
+    exc.__dict__.update(state)
+    return exc
 
 
 class InvalidInput(VecbridgeError, ValueError):
@@ -94,6 +108,12 @@ class MissingExtra(VecbridgeError, ImportError):
 
 class StoreError(VecbridgeError):
     """The store refused an operation for a reason that retrying will not fix."""
+
+
+class QuotaExceeded(StoreError):
+    """A usage limit or quota of the service is reached (a monthly plan limit, an instance's object
+    limit): retrying cannot lift it, so it is never retried. Raise the limit, or wait for it to
+    reset."""
 
 
 class StoreInUse(StoreError):

@@ -126,14 +126,14 @@ def _check_size(node: FilterNode) -> None:
         else:
             conditions += 1
     if conditions > MAX_FILTER_CONDITIONS:
-        raise InvalidFilter(f"filter has {conditions} conditions, more than vecbridge's limit of {MAX_FILTER_CONDITIONS}")
+        raise InvalidFilter(
+            f"filter has {conditions} conditions, more than vecbridge's limit of {MAX_FILTER_CONDITIONS}"
+        )
 
 
 def _parse_mapping(obj: Mapping[str, Any], depth: int, counter: list[int]) -> FilterNode:
     if depth > MAX_FILTER_DEPTH:
-        raise InvalidFilter(
-            f"filter nested more than {MAX_FILTER_DEPTH} levels deep (vecbridge's limit): simplify it"
-        )
+        raise InvalidFilter(f"filter nested more than {MAX_FILTER_DEPTH} levels deep (vecbridge's limit): simplify it")
     if not obj:
         raise InvalidFilter("an empty filter {} is not allowed inside $and/$or/$not")
     parts: list[FilterNode] = []
@@ -148,9 +148,7 @@ def _parse_mapping(obj: Mapping[str, Any], depth: int, counter: list[int]) -> Fi
         elif key == "$not":
             parts.append(Not(_parse_mapping(_as_mapping(value, key), depth + 1, counter)))
         elif key.startswith("$"):
-            raise InvalidFilter(
-                f"unknown operator {key!r} at the top level: use $and, $or, $not, or a field name"
-            )
+            raise InvalidFilter(f"unknown operator {key!r} at the top level: use $and, $or, $not, or a field name")
         else:
             fields = _parse_field(key, value)
             counter[0] += len(fields)
@@ -199,9 +197,7 @@ def _check_number(field: str, op: str, v: Any) -> None:
     if isinstance(v, float) and v in (float("inf"), float("-inf")):
         raise InvalidFilter(f"{field!r}: {op} takes a finite number, got {v}")
     if isinstance(v, int) and not -MAX_SAFE_INTEGER <= v <= MAX_SAFE_INTEGER:
-        raise InvalidFilter(
-            f"{field!r}: {op} {v} is beyond ±(2**53 - 1), the integers every store compares exactly"
-        )
+        raise InvalidFilter(f"{field!r}: {op} {v} is beyond ±(2**53 - 1), the integers every store compares exactly")
 
 
 def _check_scalar(field: str, op: str, v: Any) -> Scalar:
@@ -212,8 +208,7 @@ def _check_scalar(field: str, op: str, v: Any) -> Scalar:
         )
     if not isinstance(v, (str, int, float, bool)):
         raise InvalidFilter(
-            f"{field!r}: {op} takes a string, number or boolean, got {type(v).__name__} "
-            "(use $in for a list of values)"
+            f"{field!r}: {op} takes a string, number or boolean, got {type(v).__name__} (use $in for a list of values)"
         )
     if isinstance(v, str):
         _check_string(v, f"{field!r}: the {op} value")

@@ -34,6 +34,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from .checkpoint import MigrationKey, MigrationState
 from .embedders import Embedder
@@ -46,7 +47,18 @@ from .transform import RecordTransform, re_embed, truncate_renormalise
 from .urls import redact_url
 from .verify import VerifyReport, verify_copy
 
-__all__ = ["MigrationPlan", "MigrationReport", "default_checkpoint_path", "migrate", "plan_migration"]
+__all__ = [
+    "Copier",
+    "CopyStep",
+    "MigrationPlan",
+    "MigrationReport",
+    "PageCopy",
+    "cannot_keep",
+    "copy_page",
+    "default_checkpoint_path",
+    "migrate",
+    "plan_migration",
+]
 
 Progress = Callable[[int, int], None] | None
 Status = Callable[[str], None] | None
@@ -81,6 +93,35 @@ class MigrationReport:
         return not self.plan.problems and (self.verification is None or self.verification.ok)
 
 
+@dataclass
+class CopyStep:
+    """What the copy step of a migration works with: copy ``plan.source`` from ``source`` into
+    ``plan.destination`` of ``destination``, committing progress to ``state``."""
+
+    source: Store
+    destination: Store
+    plan: MigrationPlan
+    state: MigrationState
+    batch_size: int
+    sample_size: int
+    skip_invalid: bool
+    tenant: str | None
+    progress: Progress
+
+
+class Copier(Protocol):
+    """The copy step of :func:`migrate` run by another engine (``vecbridge.integrations.ray``):
+    planning, the checkpoint's phases, verification and the report stay the same."""
+
+    #: The checkpoint's sample holds the records as written (transformed already), so verification
+    #: compares them as they are instead of transforming the source's again.
+    sample_as_written: bool
+
+    def open_state(self, path: Path, key: MigrationKey, *, restart: bool) -> MigrationState: ...
+
+    def copy(self, step: CopyStep) -> None: ...
+
+
 def default_checkpoint_path(source: str, destination: str, collection: str, to_collection: str) -> Path:
     """One checkpoint per (source, destination, collection, to_collection), under VECBRIDGE_HOME,
     keyed by the redacted URLs (a password never reaches the file name or the file)."""
@@ -105,7 +146,12 @@ def _target_spec(
     target = spec.renamed(to_collection)
     if hybrid is not None and hybrid != target.hybrid:
         target = CollectionSpec(
-            target.name, target.dimension, target.metric, target.embedder, hybrid=hybrid, multi_tenant=target.multi_tenant
+            target.name,
+            target.dimension,
+            target.metric,
+            target.embedder,
+            hybrid=hybrid,
+            multi_tenant=target.multi_tenant,
         )
     return target, transform
 
@@ -145,6 +191,57 @@ def _problems(destination: Store, plan: MigrationPlan, records: list[Record]) ->
         elif problems := rules(rec):
             found[rec.id] = "; ".join(problems)
     return found
+
+
+@dataclass
+class PageCopy:
+    """What :func:`copy_page` did with one page of the source."""
+
+    #: The records the destination can keep, as read.
+    kept: list[Record]
+    #: The same records as written (transformed); empty when ``refused``.
+    written: list[Record]
+    #: Records the destination cannot keep, id -> why.
+    bad: dict[str, str]
+    #: There were ``bad`` records and ``skip_invalid`` was off: nothing of the page was written.
+    refused: bool
+
+
+def copy_page(
+    destination: Store,
+    plan: MigrationPlan,
+    records: list[Record],
+    *,
+    skip_invalid: bool,
+    batch_size: int,
+    tenant: str | None,
+    known: dict[str, str] | None = None,
+) -> PageCopy:
+    """Check one page against the destination's rules and write what it can keep, transformed by
+    ``plan.transform``: with records it cannot keep, nothing is written unless ``skip_invalid``
+    (then they are left out). ``known``: problems found before (id -> why), e.g. by a re-embedding
+    stage that ran first."""
+    bad = dict(known or {})
+    bad.update(_problems(destination, plan, [r for r in records if r.id not in bad]))
+    if bad and not skip_invalid:
+        return PageCopy([], [], bad, refused=True)
+    keep = [r for r in records if r.id not in bad]
+    out = plan.transform(keep) if plan.transform is not None and keep else keep
+    if out:
+        destination.upsert(plan.destination.name, out, batch_size=batch_size, tenant=tenant)
+    return PageCopy(keep, out, bad, refused=False)
+
+
+def cannot_keep(bad: dict[str, str], copied: str) -> InvalidInput:
+    """The error that stops a copy at records the destination cannot keep; ``copied`` says what
+    was written and checkpointed before it."""
+    shown = "\n  ".join(f"record {i!r}: {why}" for i, why in list(bad.items())[:20])
+    more = f"\n  ... and {len(bad) - 20} more" if len(bad) > 20 else ""
+    return InvalidInput(
+        f"{len(bad)} record(s) of the source cannot be kept by the destination; {copied}:\n  {shown}{more}\n"
+        "Run with dry_run (--dry-run) to list every such record, or skip_invalid (--skip-invalid) to copy "
+        "the rest and list them in the report"
+    )
 
 
 def _read_ahead(pages: Iterator[ScanPage], depth: int, stop: threading.Event) -> Iterator[ScanPage]:
@@ -215,11 +312,13 @@ def migrate(
     status: Status = None,
     source_name: str | None = None,
     destination_name: str | None = None,
+    copier: Copier | None = None,
 ) -> MigrationReport:
     """Copy ``collection`` from ``source`` to ``destination`` (as ``to_collection``); see the
     module docstring. ``progress(copied, total)`` follows the copy, ``status(text)`` the phases.
     ``source_name`` / ``destination_name`` (e.g. the URLs) key the default checkpoint; they are
-    redacted before use. Returns a report; ``report.ok`` is the verdict."""
+    redacted before use. ``copier`` runs the copy step elsewhere (:class:`Copier`). Returns a
+    report; ``report.ok`` is the verdict."""
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise InvalidInput(f"batch_size must be a positive integer, got {batch_size!r}")
     to = to_collection or collection
@@ -242,14 +341,16 @@ def migrate(
         redact_url(source_name or repr(source)), redact_url(destination_name or repr(destination)), collection, to
     )
     path = Path(checkpoint) if checkpoint else default_checkpoint_path(key.source, key.destination, collection, to)
-    with MigrationState.open(path, key, restart=not resume) as state:
+    opened = (copier.open_state if copier is not None else MigrationState.open)(path, key, restart=not resume)
+    with opened as state:
         report = MigrationReport(plan, resumed_from=state.written)
         if state.phase == "done":  # a finished migration run again: copy everything afresh
             state.reset(key)
             report.resumed_from = 0
         if state.phase == "copy":
             destination.create_collection(plan.destination, exist_ok=True)
-            _copy(source, destination, collection, plan, state, batch_size, sample_size, skip_invalid, tenant, progress)
+            step = CopyStep(source, destination, plan, state, batch_size, sample_size, skip_invalid, tenant, progress)
+            (copier.copy if copier is not None else _copy)(step)
             state.set_phase("verify")
         report.written = state.written - report.resumed_from
         report.skipped = state.skipped()
@@ -259,7 +360,7 @@ def migrate(
                 destination,
                 to,
                 metric=plan.source.metric,
-                transform=plan.transform,
+                transform=None if copier is not None and copier.sample_as_written else plan.transform,
                 wait_timeout=wait_timeout,
                 status=status,
                 tenant=tenant,
@@ -268,42 +369,30 @@ def migrate(
     return report
 
 
-def _copy(
-    source: Store,
-    destination: Store,
-    collection: str,
-    plan: MigrationPlan,
-    state: MigrationState,
-    batch_size: int,
-    sample_size: int,
-    skip_invalid: bool,
-    tenant: str | None,
-    progress: Progress,
-) -> None:
+def _copy(step: CopyStep) -> None:
+    """The copy step in this process (see the module docstring)."""
+    source, destination, plan, state = step.source, step.destination, step.plan, step.state
+    batch_size, tenant, progress = step.batch_size, step.tenant, step.progress
     written = state.written
     if progress is not None:
         progress(written, plan.records)
     stop = threading.Event()
-    pages = _read_ahead(source.scan(collection, batch_size=batch_size, cursor=state.cursor, tenant=tenant), 2, stop)
+    scan = source.scan(plan.source.name, batch_size=batch_size, cursor=state.cursor, tenant=tenant)
+    pages = _read_ahead(scan, 2, stop)
     to = plan.destination.name
     with destination.bulk_load(to, expected=plan.records, tenant=tenant):
         for page in pages:
-            records = page.records
-            bad = _problems(destination, plan, records)
-            if bad and not skip_invalid:
-                shown = "\n  ".join(f"record {i!r}: {why}" for i, why in list(bad.items())[:20])
-                more = f"\n  ... and {len(bad) - 20} more in this page" if len(bad) > 20 else ""
-                raise InvalidInput(
-                    f"{len(bad)} record(s) of the source cannot be kept by the destination; {written} record(s) were "
-                    f"copied before them and the checkpoint is kept. Nothing of this page was written:\n  {shown}{more}\n"
-                    "Run with dry_run (--dry-run) to list every such record, or skip_invalid (--skip-invalid) to copy "
-                    "the rest and list them in the report"
+            done = copy_page(
+                destination, plan, page.records, skip_invalid=step.skip_invalid, batch_size=batch_size, tenant=tenant
+            )
+            if done.refused:
+                raise cannot_keep(
+                    done.bad,
+                    f"{written} record(s) were copied before them and the checkpoint is kept. "
+                    "Nothing of this page was written",
                 )
-            keep = [r for r in records if r.id not in bad]
-            out = plan.transform(keep) if plan.transform is not None and keep else keep
-            if out:
-                destination.upsert(to, out, batch_size=batch_size, tenant=tenant)
-            written += len(out)
-            state.commit_page(page.next_cursor, written, (r.id for r in records), keep, sample_size, bad)
+            written += len(done.written)
+            ids = (r.id for r in page.records)
+            state.commit_page(page.next_cursor, written, ids, done.kept, step.sample_size, done.bad)
             if progress is not None:
                 progress(written, plan.records)

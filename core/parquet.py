@@ -63,7 +63,9 @@ def export_parquet(
     if not target.parent.is_dir():
         raise InvalidInput(f"cannot write {target}: the folder {target.parent} does not exist (create it first)")
     if target.is_dir():
-        raise InvalidInput(f"cannot write {target}: it is a folder; pass a file name such as {target / 'export.parquet'}")
+        raise InvalidInput(
+            f"cannot write {target}: it is a folder; pass a file name such as {target / 'export.parquet'}"
+        )
     tmp = target.with_name(target.name + ".partial")
     n = 0
     # The export holds the user's data: private to them (0600), and never written through a link.
@@ -72,23 +74,27 @@ def export_parquet(
         fd = os.open(tmp, flags, 0o600)
     except OSError as exc:
         raise InvalidInput(f"cannot write {target}: {exc.strerror}") from None
-    with os.fdopen(fd, "wb") as sink, pq.ParquetWriter(sink, schema, compression="zstd") as writer:
-        for page in store.scan(collection, batch_size=batch_size):
-            if not page.records:
-                continue
-            batch = pa.record_batch(
-                [
-                    pa.array([r.id for r in page.records], pa.string()),
-                    pa.array([list(r.vector) for r in page.records], schema.field("vector").type),
-                    pa.array([r.text for r in page.records], pa.string()),
-                    pa.array([json.dumps(r.metadata, ensure_ascii=False) for r in page.records], pa.string()),
-                ],
-                schema=schema,
-            )
-            writer.write_batch(batch)
-            n += len(page.records)
-            if progress:
-                progress(len(page.records))
+    try:
+        with os.fdopen(fd, "wb") as sink, pq.ParquetWriter(sink, schema, compression="zstd") as writer:
+            for page in store.scan(collection, batch_size=batch_size):
+                if not page.records:
+                    continue
+                batch = pa.record_batch(
+                    [
+                        pa.array([r.id for r in page.records], pa.string()),
+                        pa.array([list(r.vector) for r in page.records], schema.field("vector").type),
+                        pa.array([r.text for r in page.records], pa.string()),
+                        pa.array([json.dumps(r.metadata, ensure_ascii=False) for r in page.records], pa.string()),
+                    ],
+                    schema=schema,
+                )
+                writer.write_batch(batch)
+                n += len(page.records)
+                if progress:
+                    progress(len(page.records))
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # nothing half-written is left behind (Ctrl-C included)
+        raise
     tmp.replace(target)  # a half-written export never carries the final name
     return n
 
@@ -106,14 +112,16 @@ def read_parquet_spec(path: str | Path) -> CollectionSpec:
 
 
 def read_parquet(path: str | Path, *, batch_size: int = 2000) -> Iterator[list[Record]]:
-    """Records of an export file, batch by batch."""
+    """Records of an export file, batch by batch. Vectors come as float32 numpy rows straight from
+    the Arrow column (no Python float objects: building them cost more than the write)."""
     _, pq = _pa()
-    read_parquet_spec(path)
+    spec = read_parquet_spec(path)
     for batch in pq.ParquetFile(str(path)).iter_batches(batch_size=batch_size):
-        cols = batch.to_pydict()
+        vectors = batch.column("vector").flatten().to_numpy(zero_copy_only=False).reshape(-1, spec.dimension)
+        ids, texts, metas = (batch.column(c).to_pylist() for c in ("id", "text", "metadata"))
         yield [
-            Record(i, v, t, json.loads(m) if m else {})
-            for i, v, t, m in zip(cols["id"], cols["vector"], cols["text"], cols["metadata"], strict=True)
+            Record(i, vectors[n], t, json.loads(m) if m else {})
+            for n, (i, t, m) in enumerate(zip(ids, texts, metas, strict=True))
         ]
 
 

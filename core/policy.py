@@ -169,9 +169,12 @@ class StorePolicy:
         check_record: Any,
         retry: RetryPolicy,
         label: str,
+        check_batch: Any = None,
     ) -> None:
         self.capabilities = capabilities
         self.check_record = check_record
+        #: The driver's rules that depend on the collection (its ``check_batch(spec, batch)``), if any.
+        self.check_batch = check_batch
         self.retry = retry
         self.label = label
         self._specs: dict[str, CollectionSpec] = {}
@@ -230,7 +233,7 @@ class StorePolicy:
             cached = self.cached(name)
             if cached is not None:
                 return cached
-        spec = yield Call("describe", (name,), f"describing {name!r}")
+        spec: CollectionSpec | None = yield Call("describe", (name,), f"describing {name!r}")
         if spec is None:
             self.evict(name)
         else:
@@ -307,6 +310,11 @@ class StorePolicy:
             self._adopted[name] = adoption.writable
         return spec
 
+    def has_adopted(self) -> bool:
+        """Whether any collection was adopted through this policy (see ``Store.async_view``)."""
+        with self._lock:
+            return bool(self._adopted)
+
     def check_writable(self, name: str) -> None:
         with self._lock:
             writable = self._adopted.get(name, True)
@@ -352,6 +360,8 @@ class StorePolicy:
         """Validate one unit and apply the store's rules, once per record."""
         batch = validate_batch(records, spec.dimension, spec.metric)
         problems = [p for r in batch.records() for p in self.check_record(r)]
+        if not problems and self.check_batch is not None:
+            problems = list(self.check_batch(spec, batch))
         if problems:
             more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
             raise InvalidInput("; ".join(problems[:10]) + more)
@@ -398,6 +408,7 @@ class StorePolicy:
                 seen.add(i)
 
     def upsert(self, name: str, records: Iterable[Record], batch_size: int | None, tenant: str | None) -> Steps[int]:
+        self.check_writable(name)
         target = yield from self.target(name, tenant)
         size = self.batch_size(batch_size)
         if isinstance(records, (str, bytes, Mapping)) or not isinstance(records, Iterable):
@@ -510,7 +521,10 @@ class StorePolicy:
         if token is _NESTED:
             return
         try:
-            yield Call("end_load", (target, token), f"finishing the load into {target.name!r}", target.name)
+            # After a failure, one attempt: the error that ended the load is what the caller needs.
+            yield Call(
+                "end_load", (target, token), f"finishing the load into {target.name!r}", target.name, retry=not quietly
+            )
         except VecbridgeError:
             if not quietly:
                 raise

@@ -85,6 +85,7 @@ class VectorStore(Protocol):
         tenant: str | None = None,
         stop: str | None = None,
     ) -> Iterator[ScanPage]: ...
+    def scan_ranges(self, name: str, parts: int, *, tenant: str | None = None) -> list[ScanRange]: ...
     def close(self) -> None: ...
 
 
@@ -143,7 +144,11 @@ class Store:
     def __init__(self, driver: Driver, *, retry: RetryPolicy | None = None, label: str | None = None) -> None:
         self.driver = driver
         self.policy = StorePolicy(
-            driver.capabilities, driver.check_record, retry or DEFAULT_RETRY, label or repr(driver)
+            driver.capabilities,
+            driver.check_record,
+            retry or DEFAULT_RETRY,
+            label or repr(driver),
+            getattr(driver, "check_batch", None),
         )
 
     def _run(self, steps: Steps[T]) -> T:
@@ -324,7 +329,10 @@ class Store:
         from .async_store import AsyncStore, ThreadedAsyncDriver
 
         twin_factory = getattr(self.driver, "async_twin", None)
-        twin = twin_factory() if twin_factory is not None else None
+        # A twin knows nothing of collections this driver adopted (their layouts live in the
+        # driver), so a store with adopted collections keeps its own driver, in threads.
+        adopted = self.policy.has_adopted()
+        twin = twin_factory() if twin_factory is not None and not adopted else None
         driver = twin if twin is not None else ThreadedAsyncDriver(self.driver, owns=False)
         return AsyncStore(driver, policy=self.policy)
 

@@ -33,9 +33,12 @@ def as_vector(vector: Any, dimension: int, *, what: str = "vector", metric: Metr
     if isinstance(vector, (str, bytes, Mapping)):
         raise InvalidInput(f"{what} is not a sequence of numbers")
     try:
-        arr = np.asarray(vector, dtype=np.float64)
+        arr = np.asarray(vector)
     except (TypeError, ValueError, OverflowError):
         raise InvalidInput(f"{what} is not a sequence of numbers") from None
+    if arr.dtype.kind not in "fiu":  # strings, booleans, objects: never silently read as numbers
+        raise InvalidInput(f"{what} is not a sequence of numbers (it holds {arr.dtype.name} values)")
+    arr = arr.astype(np.float64)
     if arr.ndim != 1:
         raise InvalidInput(f"{what} must be one-dimensional, got shape {arr.shape}")
     if arr.shape[0] != dimension:
@@ -74,7 +77,7 @@ def _plain_value(value: Any) -> bool:
     if t in _PLAIN:
         return True
     if t is int:
-        return -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
+        return bool(-MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER)
     return t is float and math.isfinite(value)
 
 
@@ -171,18 +174,15 @@ def _matrix(records: list[Record], dimension: int, metric: Metric | None) -> np.
     validation would otherwise cost more than the write). Falls back to record-by-record checks
     to name the offending record."""
     try:
-        # float32 directly: what the stores keep, and half the copying. A value beyond float32's
-        # range becomes inf and is refused below like any non-finite value.
+        # The natural dtype first, so strings or booleans are never silently read as numbers; then
+        # float32, what the stores keep. A value beyond float32's range becomes inf and is refused
+        # below like any non-finite value.
+        raw = np.asarray([r.vector for r in records])
         with np.errstate(over="ignore"):
-            mat = np.asarray([r.vector for r in records], dtype=np.float32)
+            mat = raw.astype(np.float32) if raw.dtype.kind in "fiu" else None
     except (TypeError, ValueError, OverflowError):  # ragged or non-numeric: find which record
         mat = None
-    if (
-        mat is None
-        or mat.ndim != 2
-        or mat.shape[1] != dimension
-        or any(isinstance(r.vector, (str, bytes, Mapping)) for r in records)
-    ):
+    if mat is None or mat.ndim != 2 or mat.shape[1] != dimension:
         for rec in records:
             as_vector(rec.vector, dimension, what=f"vector of record {rec.id!r}", metric=metric)
         raise InvalidInput("vectors could not be read as a matrix")  # pragma: no cover - found above

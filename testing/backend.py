@@ -59,7 +59,7 @@ class Backend:
 
         if self.async_factory is not None:
             return BlockingStore(self.async_factory())
-        return BlockingStore(AsyncStore(self.factory().driver))
+        return BlockingStore(AsyncStore(self.factory().driver))  # type: ignore[attr-defined]
 
     def param(self) -> object:
         """This backend as a ``pytest.param`` with its id and marks."""

@@ -30,6 +30,7 @@ from google.genai import _common as _genai_common
 from google.genai import types
 
 from vecbridge.core.errors import EmbeddingFailed, InvalidInput, VecbridgeError
+from vecbridge.core.paths import write_private
 
 from .errors import GeminiAPIError, MalformedReply, translate
 from .replies import unit_vectors
@@ -93,10 +94,8 @@ class BatchStateFile:
         return dict(data)
 
     def _save(self, data: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, self.path)  # a crash mid-write never leaves half a file
+        # Atomic (a crash mid-write never leaves half a file) and private (0600, folders 0700).
+        write_private(self.path, json.dumps(data, indent=1, sort_keys=True))
 
     def get(self, key: str) -> dict[str, Any] | None:
         run = self._load()["runs"].get(key)

@@ -262,13 +262,14 @@ class GeminiEmbedder(BaseEmbedder):
             auto_truncate=(self.long_input == "truncate") if self.vertexai else None,
         )
 
-    def _contents(self, prepared: _Prepared, batch: _Batch) -> list[types.Content] | list[str]:
+    def _contents(self, prepared: _Prepared, batch: _Batch) -> types.ContentListUnion:
         if self.spec.merges_string_lists:
             # gemini-embedding-2 merges a list of strings into ONE vector (python-genai #2523):
             # each text goes as its own Content.
             return [types.Content(parts=[types.Part(text=prepared.texts[i])]) for i in batch.indexes]
         # Text-only models keep strings apart, and plain strings cost the SDK ~25% less CPU.
-        return [prepared.texts[i] for i in batch.indexes]
+        texts: list[types.ContentUnion] = [prepared.texts[i] for i in batch.indexes]
+        return texts
 
     # -- one request, with retries ---------------------------------------------------------------
     def _call(self, prepared: _Prepared, batch: _Batch) -> list[list[float]]:

@@ -69,8 +69,7 @@ class GeminiTransientError(TransientError):
                  retry_after: float | None = None) -> None:
         self.code = code
         self.status = status
-        self.retry_after = retry_after
-        super().__init__(message)
+        super().__init__(message, retry_after=retry_after)
 
 
 class MalformedReply(GeminiTransientError):
