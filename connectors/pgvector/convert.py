@@ -1,35 +1,39 @@
-"""``Record``/``Hit`` <-> rows of a collection table (id, embedding, text, metadata).
+"""Batches -> COPY rows, and rows -> ``Record`` / ``Hit``.
 
-The user's id is the primary key as is: SQL needs no id mapping. Rows go to a binary COPY with the
-vector as a big-endian float32 (``vector``) or float16 (``halfvec``) array, pgvector's wire format.
+The user's id is the primary key as is: SQL needs no id mapping. Vectors go to a binary COPY in
+pgvector's wire format (``>HH`` dimension and 0, then big-endian float32 for ``vector`` or IEEE
+half precision for ``halfvec``), packed for the whole batch at once from its float32 matrix.
+Metadata is serialised once, compactly, and stored as ``json`` (exactly as written); its date
+shadow (``core.dates.date_shadow``) goes beside it.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import struct
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
-import psycopg
 from psycopg.adapt import Dumper
 from psycopg.pq import Format
-from psycopg.types.json import Jsonb
+from psycopg.types.json import Json, Jsonb
 
-from vecbridge.core.errors import InvalidInput
+from vecbridge.core.dates import date_shadow
+from vecbridge.core.driver import Batch, Failure
 from vecbridge.core.models import Hit, Metric, Record
 from vecbridge.core.validation import as_float_list
 
 from .schema import Operators
 
 __all__ = [
+    "HALFVEC_MAX",
     "PackedVector",
-    "check_ids_and_texts",
+    "copy_rows",
     "copy_types",
-    "encode_rows",
     "hit_from_row",
+    "keyword_hit_from_row",
+    "pack_matrix",
     "pack_vector",
     "record_from_row",
     "register_packed_vectors",
@@ -39,30 +43,12 @@ __all__ = [
 HALFVEC_MAX = 65504.0
 
 
-def _no_nul(value: str, what: str, record_id: str) -> None:
-    # PostgreSQL text and jsonb cannot hold U+0000; say so instead of letting the server reject the batch.
-    if "\x00" in value:
-        raise InvalidInput(
-            f"record {record_id!r}: {what} contains a NUL character (\\x00), which PostgreSQL cannot store"
-        )
-
-
 def _same_text(text: str) -> str:
     return text
 
 
-# JSON's escape of U+0000, not itself escaped (an odd number of backslashes before "u0000").
-_JSON_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
-
-
-def _metadata(record: Record) -> Jsonb:
-    """The metadata as jsonb, serialised once here (psycopg sends the text as is)."""
-    text = json.dumps(record.metadata, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    if "\\u0000" in text and _JSON_NUL.search(text):
-        raise InvalidInput(
-            f"record {record.id!r}: metadata contains a NUL character (\\u0000), which PostgreSQL jsonb cannot store"
-        )
-    return Jsonb(text, _same_text)
+def _json_text(metadata: dict[str, Any]) -> str:
+    return json.dumps(metadata, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 class PackedVector(bytes):
@@ -76,74 +62,47 @@ class _PackedVectorDumper(Dumper):
         return bytes(obj)
 
 
-def register_packed_vectors(conn: psycopg.Connection[Any]) -> None:
-    """Let COPY and parameters take ``PackedVector`` for vector/halfvec (after ``register_vector``).
-
-    Packing a list of floats with ``struct`` is several times faster than going through numpy
-    per row. COPY ``set_types`` picks dumpers by type oid, so these replace pgvector's binary
-    dumpers for COPY on this connection; a ``PackedVector`` parameter is sent as ``vector``.
-    """
-    # By type, the last registration wins: vector, so a PackedVector parameter is a float32 vector.
+def register_packed_vectors(adapters: Any, types: Any) -> None:
+    """Let COPY and parameters take ``PackedVector`` for vector/halfvec on a connection whose
+    ``adapters`` know those types (after pgvector's ``register_vector``). COPY ``set_types`` picks
+    dumpers by type oid; a ``PackedVector`` parameter is sent as ``vector`` (registered last)."""
     for name in ("halfvec", "vector"):
-        info = conn.adapters.types.get(name)
+        info = types.get(name)
         if info is not None:
             dumper = type(f"Packed{name.title()}Dumper", (_PackedVectorDumper,), {"oid": info.oid})
-            conn.adapters.register_dumper(PackedVector, dumper)
+            adapters.register_dumper(PackedVector, dumper)
 
 
-def pack_vector(vector: Sequence[float]) -> PackedVector:
+def pack_vector(vector: np.ndarray) -> PackedVector:
     """A query vector as a ``vector`` parameter (float32, pgvector's binary format)."""
-    return PackedVector(struct.pack(f">HH{len(vector)}f", len(vector), 0, *vector))
+    return PackedVector(struct.pack(">HH", len(vector), 0) + np.asarray(vector, dtype=">f4").tobytes())
 
 
-def check_ids_and_texts(records: Sequence[Record]) -> None:
-    """Refuse NUL characters in ids and texts before any SQL is sent (metadata is checked as it is
-    serialised, inside the batch's transaction)."""
-    for rec in records:
-        _no_nul(rec.id, "the id", rec.id)
-        if rec.text is not None:
-            _no_nul(rec.text, "the text", rec.id)
+def pack_matrix(batch: Batch, storage: str, metric: Metric) -> tuple[list[PackedVector | None], dict[str, Failure]]:
+    """Every vector of ``batch`` in pgvector's binary format, converted in one numpy call.
 
-
-def copy_types(storage: str) -> list[str]:
-    """Column types of the rows ``encode_rows`` yields, for ``Copy.set_types``."""
-    return ["text", storage, "text", "jsonb"]
-
-
-def encode_rows(records: Sequence[Record], *, storage: str, metric: Metric) -> Iterator[tuple[Any, ...]]:
-    """Rows ``(id, embedding, text, metadata)`` for a binary COPY, made one by one as COPY sends
-    them, so that encoding here overlaps with the server's work.
-
-    Records are already validated by the base class (dimension, finite values, ids) and by
-    ``check_ids_and_texts``; what is left is what only PostgreSQL refuses in metadata (NUL) and
-    values halfvec cannot hold. Such a record raises ``InvalidInput`` inside the batch's
-    transaction, which then writes nothing.
+    ``halfvec`` keeps float16: a component beyond +-65504 cannot be stored, and a tiny vector can
+    round to all zeros (no direction for cosine). Such records get ``None`` and a permanent
+    ``Failure`` naming the way out; the others are written.
     """
-    if not records:
-        return
-    dimension = len(records[0].vector)
+    n, dimension = batch.vectors.shape
     header = struct.pack(">HH", dimension, 0)
-    # Big-endian float32 for vector, IEEE half precision for halfvec: pgvector's wire formats.
-    values = struct.Struct(f">{dimension}{'e' if storage == 'halfvec' else 'f'}")
-    half = storage == "halfvec"
-    for rec in records:
-        if isinstance(rec.vector, np.ndarray):  # one buffer conversion; no per-float Python objects
-            packed = _pack_array(rec.id, rec.vector, half, metric)
-        else:
-            packed = _pack_half(rec.id, values, rec.vector, metric) if half else values.pack(*rec.vector)
-        yield rec.id, PackedVector(header + packed), rec.text, _metadata(rec)
-
-
-def _pack_array(record_id: str, vector: np.ndarray, half: bool, metric: Metric) -> bytes:
-    if not half:
-        return vector.astype(">f4", copy=False).tobytes()
-    with np.errstate(over="ignore"):
-        halved = vector.astype(">f2")
-    if not np.isfinite(halved).all():
-        raise InvalidInput(_too_big(record_id))
-    if metric is Metric.COSINE and not halved.any():
-        raise InvalidInput(_rounds_to_zero(record_id))
-    return halved.tobytes()
+    failures: dict[str, Failure] = {}
+    if storage == "halfvec":
+        with np.errstate(over="ignore"):
+            values = batch.vectors.astype(">f2")
+        finite = np.isfinite(values).all(axis=1)
+        nonzero = values.any(axis=1) if metric is Metric.COSINE else np.ones(n, dtype=bool)
+        for i in np.flatnonzero(~(finite & nonzero)):
+            failures[batch.ids[i]] = Failure(_too_big(batch.ids[i]) if not finite[i] else _rounds_to_zero(batch.ids[i]))
+    else:
+        values = batch.vectors.astype(">f4")
+    raw = values.tobytes()
+    width = len(raw) // n if n else 0
+    packed: list[PackedVector | None] = [
+        None if batch.ids[i] in failures else PackedVector(header + raw[i * width : (i + 1) * width]) for i in range(n)
+    ]
+    return packed, failures
 
 
 def _too_big(record_id: str) -> str:
@@ -160,15 +119,30 @@ def _rounds_to_zero(record_id: str) -> str:
     )
 
 
-def _pack_half(record_id: str, values: struct.Struct, vector: Sequence[float], metric: Metric) -> bytes:
-    """halfvec keeps float16: values past +-65504 overflow, and tiny vectors can round to zero."""
-    try:
-        packed = values.pack(*vector)
-    except OverflowError:
-        raise InvalidInput(_too_big(record_id)) from None
-    if metric is Metric.COSINE and not np.frombuffer(packed, dtype=">f2").any():
-        raise InvalidInput(_rounds_to_zero(record_id))
-    return packed
+def copy_types(storage: str, tenant: bool) -> list[str]:
+    """Column types of the rows ``copy_rows`` yields, for ``Copy.set_types``."""
+    return [*(["text"] if tenant else []), "text", storage, "text", "json", "jsonb"]
+
+
+def copy_rows(
+    batch: Batch, vectors: Sequence[PackedVector | None], tenant: str | None, with_tenant: bool
+) -> Iterator[tuple[Any, ...]]:
+    """Rows ``([tenant,] id, embedding, text, metadata, dates)`` for a binary COPY, made one by
+    one as COPY sends them (records whose vector is None are left out: they failed packing)."""
+    lead = (tenant,) if with_tenant else ()
+    for i, vector in enumerate(vectors):
+        if vector is None:
+            continue
+        metadata = batch.metadata[i]
+        shadow = date_shadow(metadata) if metadata else None
+        yield (
+            *lead,
+            batch.ids[i],
+            vector,
+            batch.texts[i],
+            Json(_json_text(metadata), _same_text),
+            Jsonb(_json_text(shadow), _same_text) if shadow else None,
+        )
 
 
 def _vector(value: Any) -> list[float]:
@@ -180,10 +154,16 @@ def _vector(value: Any) -> list[float]:
 def record_from_row(row: Sequence[Any], include_vector: bool) -> Record:
     """Row ``(id, text, metadata[, embedding])`` -> Record (vector [] when not asked for)."""
     vector = _vector(row[3]) if include_vector else []
-    return Record(row[0], vector, row[1], dict(row[2] or {}))
+    return Record(row[0], vector, row[1], row[2])
 
 
 def hit_from_row(row: Sequence[Any], ops: Operators, include_vector: bool) -> Hit:
     """Row ``(id, text, metadata, distance[, embedding])`` -> Hit with the core score convention."""
     vector = _vector(row[4]) if include_vector else None
-    return Hit(row[0], ops.score(float(row[3])), row[1], dict(row[2] or {}), vector)
+    return Hit(row[0], ops.score(float(row[3])), row[1], row[2], vector)
+
+
+def keyword_hit_from_row(row: Sequence[Any], include_vector: bool) -> Hit:
+    """Row ``(id, text, metadata, rank[, embedding])`` of a keyword search -> Hit (score: the rank)."""
+    vector = _vector(row[4]) if include_vector else None
+    return Hit(row[0], float(row[3]), row[1], row[2], vector)

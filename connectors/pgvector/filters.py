@@ -1,18 +1,25 @@
-"""The portable filter AST -> a parameterised SQL condition on the ``metadata jsonb`` column.
+"""The portable filter AST -> a parameterised SQL condition on a collection's ``fields`` (its
+metadata as jsonb) and ``dates`` (the instants of its date strings) columns.
 
 Every metadata key and value travels inside a bind parameter (a text, a jsonb or a jsonpath); the
 SQL text holds only fixed fragments. Each condition is two-valued (never SQL NULL), so ``NOT`` is an
 exact complement, as the semantics of ``vecbridge.core.filters.matches`` require:
 
 * ``$eq v`` / ``$in [...]``: one SQL/JSON path test in lax mode,
-  ``metadata @? 'lax $."k" ? ((@.type() == "number" && @ == 2) || ...)'``, served by the GIN index
-  on ``metadata``. SQL/JSON equality is type-strict (``"1" != 1``, ``true != 1``) and compares
+  ``fields @? 'lax $."k" ? ((@.type() == "number" && @ == 2) || ...)'``, served by the GIN index
+  on ``fields``. The alternatives of a long ``$in`` are grouped as a balanced tree, so 1,024
+  values nest 10 levels deep instead of 1,024 (PostgreSQL's jsonpath evaluator recurses per
+  level). SQL/JSON equality is type-strict (``"1" != 1``, ``true != 1``) and compares
   numbers as numbers (``2 == 2.0``); lax mode reads a list value element by element; a missing
   key, ``null`` or ``[]`` yields nothing (false, never NULL).
 * ``$ne``/``$nin``/``$not``: NOT of the positive form.
 * ranges: a SQL/JSON path in *strict* mode over the value wrapped as a list,
   ``strict $[*] ? (@.type() == "number" && @ > $v)`` with ``$v`` from a vars object: numbers only,
   any element of a list, and no lax-mode unwrapping of nested lists (``[[3]]`` is not > 2).
+  Numbers compare as ``numeric``: exactly, and the same way as Python compares the floats (each
+  float is written as its shortest round-tripping decimal).
+* date ranges (the value is a ``core.filters.Instant``): the same test on ``dates``, which holds
+  only the instants of date strings, so numbers never match a date range.
 * ``$exists``: the key's value is not missing, ``null`` or ``[]``.
 
 A key or string value holding NUL (U+0000) can never be stored (PostgreSQL refuses it, upserts say
@@ -28,7 +35,8 @@ from typing import Any
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from vecbridge.core.filters import Comparison, FilterCompiler, FilterNode
+from vecbridge.core.errors import UnsupportedFilter
+from vecbridge.core.filters import Comparison, FilterCompiler, FilterNode, Instant
 
 __all__ = ["PgFilterCompiler", "SqlCondition", "compile_filter"]
 
@@ -65,12 +73,25 @@ def _merge(parts: list[SqlCondition], joiner: str) -> SqlCondition:
 class PgFilterCompiler(FilterCompiler[SqlCondition]):
     """Compiles one filter; parameter names are unique within it (``f0``, ``f1`` ...).
 
-    Use a new compiler per filter (``compile_filter``): the counter is per instance.
+    Use a new compiler per filter (``compile_filter``): the counter is per instance. ``fields``
+    and ``dates``: the jsonb expressions the tests read (a vecbridge collection's columns by
+    default; an adopted table's metadata expression, and None when it has no date shadow).
+    ``nullable``: ``fields`` may be SQL NULL (an adopted table's nullable metadata column), so
+    ``NOT`` reads NULL as false first and stays the exact complement.
     """
 
-    def __init__(self, prefix: str = "f") -> None:
+    def __init__(
+        self,
+        prefix: str = "f",
+        fields: sql.Composable = sql.Identifier("fields"),
+        dates: sql.Composable | None = sql.Identifier("dates"),
+        nullable: bool = False,
+    ) -> None:
         self._prefix = prefix
+        self._nullable = nullable
         self._counter = 0
+        self._fields = fields
+        self._dates = dates
 
     def _param(self, params: dict[str, Any], value: Any) -> sql.Placeholder:
         name = f"{self._prefix}{self._counter}"
@@ -85,6 +106,9 @@ class PgFilterCompiler(FilterCompiler[SqlCondition]):
         return _merge(children, " OR ")
 
     def compile_not(self, child: SqlCondition) -> SqlCondition:
+        if self._nullable:
+            # Without NOT, a NULL test behaves as false in every AND/OR above it; under NOT it must be read so first.
+            return SqlCondition(sql.SQL("(NOT COALESCE({}, false))").format(child.clause), child.params)
         return SqlCondition(sql.SQL("(NOT {})").format(child.clause), child.params)
 
     def compile_comparison(self, node: Comparison) -> SqlCondition:
@@ -105,7 +129,7 @@ class PgFilterCompiler(FilterCompiler[SqlCondition]):
         return self.compile_not(positive) if negate else positive
 
     def _equals_any(self, key: str, values: list[Any]) -> SqlCondition:
-        """``metadata @? 'lax $."key" ? ((@.type() == "string" && @ == "v") || ...)'``.
+        """``fields @? 'lax $."key" ? ((@.type() == "string" && @ == "v") || ...)'``.
 
         One SQL/JSON path test, which the GIN index (jsonb_path_ops) serves. Lax mode reads a
         missing key as nothing (false, never an error or NULL) and looks into a list value, so a
@@ -121,20 +145,29 @@ class PgFilterCompiler(FilterCompiler[SqlCondition]):
         ]
         if not tests:
             return _FALSE
-        path = f"lax $.{json.dumps(key, ensure_ascii=False)} ? ({' || '.join(tests)})"
+        path = f"lax $.{json.dumps(key, ensure_ascii=False)} ? {_any_of(tests)}"
         params: dict[str, Any] = {}
-        return SqlCondition(sql.SQL("(metadata @? {}::jsonpath)").format(self._param(params, path)), params)
+        clause = sql.SQL("({} @? {}::jsonpath)").format(self._fields, self._param(params, path))
+        return SqlCondition(clause, params)
 
     def _present(self, key: str) -> SqlCondition:
         params: dict[str, Any] = {}
-        value = sql.SQL("(metadata -> {}::text)").format(self._param(params, key))
+        value = sql.SQL("({} -> {}::text)").format(self._fields, self._param(params, key))
         # A missing key gives SQL NULL: COALESCE keeps the result two-valued.
         clause = sql.SQL("COALESCE({} NOT IN ('null'::jsonb, '[]'::jsonb), false)").format(value)
         return SqlCondition(clause, params)
 
-    def _range(self, key: str, op: str, bound: float) -> SqlCondition:
+    def _range(self, key: str, op: str, bound: float | Instant) -> SqlCondition:
         params: dict[str, Any] = {}
-        value = sql.SQL("(metadata -> {}::text)").format(self._param(params, key))
+        if isinstance(bound, Instant) and self._dates is None:
+            raise UnsupportedFilter(
+                f"a date range on {key!r} needs the instants vecbridge keeps beside the metadata it writes, "
+                "which this table (adopted) does not have: migrate it into a vecbridge collection and "
+                "filter there, or compare the date strings with $eq/$in"
+            )
+        column = self._dates if isinstance(bound, Instant) else self._fields
+        limit = bound.seconds if isinstance(bound, Instant) else bound
+        value = sql.SQL("({} -> {}::text)").format(column, self._param(params, key))
         # The path text comes from the fixed sign table; it is still sent as a parameter, like
         # everything else that is not an SQL keyword.
         path = f'strict $[*] ? (@.type() == "number" && @ {_RANGE_SIGN[op]} $v)'
@@ -142,10 +175,24 @@ class PgFilterCompiler(FilterCompiler[SqlCondition]):
             "COALESCE(jsonb_path_exists("
             "CASE WHEN jsonb_typeof({value}) = 'array' THEN {value} ELSE jsonb_build_array({value}) END, "
             "{path}::jsonpath, {vars}, true), false)"
-        ).format(value=value, path=self._param(params, path), vars=self._param(params, Jsonb({"v": bound})))
+        ).format(value=value, path=self._param(params, path), vars=self._param(params, Jsonb({"v": limit})))
         return SqlCondition(clause, params)
 
 
-def compile_filter(node: FilterNode | None) -> SqlCondition | None:
-    """SQL condition for a parsed filter, or None for "no filter"."""
-    return None if node is None else PgFilterCompiler().visit(node)
+def _any_of(tests: list[str]) -> str:
+    """``(a || b || ...)`` as a balanced tree of parenthesised pairs: depth log2(n), not n."""
+    if len(tests) == 1:
+        return f"({tests[0]})"
+    middle = len(tests) // 2
+    return f"({_any_of(tests[:middle])} || {_any_of(tests[middle:])})"
+
+
+def compile_filter(
+    node: FilterNode | None,
+    fields: sql.Composable = sql.Identifier("fields"),
+    dates: sql.Composable | None = sql.Identifier("dates"),
+    nullable: bool = False,
+) -> SqlCondition | None:
+    """SQL condition for a parsed filter, or None for "no filter" (``fields``, ``dates``,
+    ``nullable``: see ``PgFilterCompiler``)."""
+    return None if node is None else PgFilterCompiler(fields=fields, dates=dates, nullable=nullable).visit(node)

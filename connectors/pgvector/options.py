@@ -1,8 +1,10 @@
-"""Options of the pgvector connector: how new collections are laid out and how queries search.
+"""Options of the pgvector connector: how new collections are laid out, how queries search and how
+bulk loads build their index.
 
 Options come from the URL's query string (``pgvector://u@h/db?schema=rag&index=ivfflat``) or from
-keyword arguments to ``PgVectorStore.from_url`` (keywords win). Query-string keys vecbridge does not
+keyword arguments to ``connect(url, ...)`` (keywords win). Query-string keys vecbridge does not
 know are handed to libpq as connection parameters (``sslmode``, ``connect_timeout`` ...).
+``ef_search`` and ``probes`` are also per-call search options (``store.query(..., ef_search=200)``).
 
 pgvector's documented limits decide the vector column type (``storage="auto"``):
 
@@ -16,6 +18,7 @@ and an indexed collection above 4,000 dimensions is refused with a message namin
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
@@ -27,8 +30,11 @@ __all__ = [
     "MAX_DIM",
     "VECTOR_INDEX_MAX_DIM",
     "CollectionLayout",
+    "LAYOUT_FORMAT",
     "PgVectorOptions",
+    "SearchKnobs",
     "choose_layout",
+    "memory_setting",
 ]
 
 #: Largest dimension of a ``vector`` column that HNSW/IVFFlat can index (pgvector docs).
@@ -41,6 +47,13 @@ MAX_DIM = 16000
 INDEX_KINDS = ("hnsw", "ivfflat", "none")
 STORAGE_KINDS = ("auto", "vector", "halfvec")
 ITERATIVE_SCAN_MODES = ("relaxed_order", "strict_order", "off")
+#: Version of the table layout this connector writes (2: exact json metadata, its jsonb copy for
+#: filters, a date shadow, optional tenant and keyword columns). Format 1 (jsonb metadata) tables
+#: were made by development versions before 0.1 and are refused with a message.
+LAYOUT_FORMAT = 2
+#: pgvector's own bounds for the per-query knobs.
+EF_SEARCH_RANGE = (1, 1000)
+PROBES_RANGE = (1, 32768)
 
 
 def _int_in(name: str, value: Any, low: int, high: int) -> int:
@@ -77,7 +90,11 @@ class PgVectorOptions:
 
     ``index``/``storage``/``m``/``ef_construction``/``lists`` apply to collections created by this
     store (an existing collection keeps the layout recorded in the catalog). ``ef_search`` and
-    ``probes`` are query-time defaults, overridable per query.
+    ``probes`` are query-time defaults, overridable per query. ``defer_index`` (default on) lets a
+    bulk load drop the vector index and build it once after the data (see ``loads.py``);
+    ``maintenance_work_mem`` (e.g. ``"2GB"``; default: sized to the index) and ``build_workers``
+    (parallel workers; default: the embedded server's cores, a server's own setting) tune that
+    build.
     """
 
     schema: str = "public"
@@ -89,10 +106,12 @@ class PgVectorOptions:
     ef_search: int | None = None  # None: the server's hnsw.ef_search (pgvector default 40)
     probes: int | None = None  # None: sqrt(lists) of the collection, at least 1
     iterative_scan: str = "relaxed_order"
-    pool_min_size: int = 1
     pool_max_size: int = 10
     pool_timeout: float = 30.0
     create_extension: bool = True
+    defer_index: bool = True
+    maintenance_work_mem: str | None = None
+    build_workers: int | None = None
 
     def __post_init__(self) -> None:
         from vecbridge.core.models import validate_collection_name
@@ -116,13 +135,10 @@ class PgVectorOptions:
             )
         object.__setattr__(self, "lists", _int_in("lists", self.lists, 1, 32768))
         if self.ef_search is not None:
-            object.__setattr__(self, "ef_search", _int_in("ef_search", self.ef_search, 1, 1000))
+            object.__setattr__(self, "ef_search", _int_in("ef_search", self.ef_search, *EF_SEARCH_RANGE))
         if self.probes is not None:
-            object.__setattr__(self, "probes", _int_in("probes", self.probes, 1, 32768))
-        object.__setattr__(self, "pool_min_size", _int_in("pool_min_size", self.pool_min_size, 0, 1000))
+            object.__setattr__(self, "probes", _int_in("probes", self.probes, *PROBES_RANGE))
         object.__setattr__(self, "pool_max_size", _int_in("pool_max_size", self.pool_max_size, 1, 1000))
-        if self.pool_max_size < max(1, self.pool_min_size):
-            raise InvalidInput("pgvector option pool_max_size must be at least pool_min_size (and at least 1)")
         try:
             timeout = float(self.pool_timeout)
         except (TypeError, ValueError):
@@ -131,6 +147,11 @@ class PgVectorOptions:
             raise InvalidInput("pgvector option pool_timeout must be a positive number of seconds")
         object.__setattr__(self, "pool_timeout", timeout)
         object.__setattr__(self, "create_extension", _bool("create_extension", self.create_extension))
+        object.__setattr__(self, "defer_index", _bool("defer_index", self.defer_index))
+        if self.maintenance_work_mem is not None:
+            object.__setattr__(self, "maintenance_work_mem", memory_setting(self.maintenance_work_mem))
+        if self.build_workers is not None:
+            object.__setattr__(self, "build_workers", _int_in("build_workers", self.build_workers, 0, 64))
 
     @classmethod
     def split(cls, query: Mapping[str, str], overrides: Mapping[str, Any]) -> tuple[PgVectorOptions, dict[str, str]]:
@@ -138,9 +159,7 @@ class PgVectorOptions:
         known = {f.name for f in fields(cls)}
         unknown_kw = sorted(set(overrides) - known)
         if unknown_kw:
-            raise InvalidInput(
-                f"unknown pgvector option(s) {', '.join(unknown_kw)}; known: {', '.join(sorted(known))}"
-            )
+            raise InvalidInput(f"unknown pgvector option(s) {', '.join(unknown_kw)}; known: {', '.join(sorted(known))}")
         chosen: dict[str, Any] = {k: v for k, v in query.items() if k in known}
         chosen.update(overrides)
         libpq = {k: v for k, v in query.items() if k not in known}
@@ -156,6 +175,7 @@ class CollectionLayout:
     m: int | None = None
     ef_construction: int | None = None
     lists: int | None = None
+    format: int = LAYOUT_FORMAT
 
     def __post_init__(self) -> None:
         # A layout read back from the catalog picks SQL keywords (type, index method): only known ones.
@@ -169,6 +189,7 @@ class CollectionLayout:
             "m": self.m,
             "ef_construction": self.ef_construction,
             "lists": self.lists,
+            "format": self.format,
         }
 
     @classmethod
@@ -179,6 +200,7 @@ class CollectionLayout:
             m=data.get("m"),
             ef_construction=data.get("ef_construction"),
             lists=data.get("lists"),
+            format=int(data.get("format", 1)),
         )
 
     @property
@@ -211,3 +233,37 @@ def choose_layout(dimension: int, options: PgVectorOptions, *, index: str | None
     if kind == "ivfflat":
         return CollectionLayout(storage, kind, lists=options.lists)
     return CollectionLayout(storage, kind)
+
+
+_MEMORY = re.compile(r"^\s*(\d+)\s*(kB|MB|GB|TB)?\s*$", re.IGNORECASE)
+_UNITS = {"kb": "kB", "mb": "MB", "gb": "GB", "tb": "TB"}
+
+
+def memory_setting(value: Any) -> str:
+    """A PostgreSQL memory size (``"512MB"``, ``"2GB"``; a bare number is megabytes), checked so it
+    can be sent as a setting."""
+    match = _MEMORY.match(str(value)) if not isinstance(value, bool) else None
+    if match is None:
+        raise InvalidInput(f"pgvector option maintenance_work_mem={value!r}: use a size such as '512MB' or '2GB'")
+    number, unit = int(match.group(1)), _UNITS[(match.group(2) or "MB").lower()]
+    if number < 1:
+        raise InvalidInput("pgvector option maintenance_work_mem must be positive")
+    return f"{number}{unit}"
+
+
+@dataclass(frozen=True)
+class SearchKnobs:
+    """The per-call search options of ``SearchRequest.options``, checked."""
+
+    ef_search: int | None = None
+    probes: int | None = None
+
+    @classmethod
+    def parse(cls, options: Mapping[str, Any]) -> SearchKnobs:
+        """Core has already refused names outside ``Capabilities.query_options``; values here."""
+        ef = options.get("ef_search")
+        probes = options.get("probes")
+        return cls(
+            None if ef is None else _int_in("ef_search", ef, *EF_SEARCH_RANGE),
+            None if probes is None else _int_in("probes", probes, *PROBES_RANGE),
+        )

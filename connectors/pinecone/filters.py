@@ -17,9 +17,13 @@ difference:
   by other tools (no ``_vb_num``) a negated range matches numbers on the right side and missing
   fields, but not fields holding strings or booleans.
 * Pinecone compares numbers as 64-bit floats, so integers beyond +-2**53 raise ``UnsupportedFilter``.
+* A date range (a ``core.filters.Instant`` value) compares the instants vecbridge keeps beside date
+  strings (see ``metadata``): ``$gt``/``$gte`` the latest of a field's dates, ``$lt``/``$lte`` the
+  earliest, which is "any element matches" for lists too. Its complement is the opposite range on
+  the same key or the key's absence: exact, since those keys only ever hold numbers.
 
 Null, missing and empty lists are the same thing in the core; vecbridge never stores ``None`` or
-``[]`` (see ``convert``), so ``$exists`` is exact on what vecbridge wrote.
+``[]`` (see ``metadata``), so ``$exists`` is exact on what vecbridge wrote.
 """
 
 from __future__ import annotations
@@ -27,9 +31,9 @@ from __future__ import annotations
 from typing import Any
 
 from vecbridge.core.errors import InvalidFilter, UnsupportedFilter
-from vecbridge.core.filters import And, Comparison, FilterCompiler, FilterNode, Not, Or
+from vecbridge.core.filters import And, Comparison, FilterCompiler, FilterNode, Instant, Not, Or
 
-from .convert import MAX_EXACT_INT, NUMERIC_KEY, RESERVED_PREFIX
+from .metadata import MAX_EXACT_INT, NUMERIC_KEY, RESERVED_PREFIX, earliest_key, latest_key
 
 __all__ = ["PineconeFilter", "PineconeFilterCompiler"]
 
@@ -45,6 +49,11 @@ def _check_value(field: str, value: Any) -> Any:
             "neighbours; compare against a smaller number or store such values as strings"
         )
     return value
+
+
+def _instant_key(field: str, op: str) -> str:
+    """Where a date range on ``field`` looks: "some date is later than t" is "the latest is"."""
+    return latest_key(field) if op in ("gt", "gte") else earliest_key(field)
 
 
 def _any_of(parts: list[PineconeFilter]) -> PineconeFilter:
@@ -80,6 +89,8 @@ class PineconeFilterCompiler(FilterCompiler[PineconeFilter]):
         if op == "ne":
             return self._missing_or({field: {"$ne": _check_value(field, value)}}, field)
         if op in ("gt", "gte", "lt", "lte"):
+            if isinstance(value, Instant):
+                return {_instant_key(field, op): {f"${op}": value.seconds}}
             return {field: {f"${op}": _check_value(field, value)}}
         if op == "in":
             return self._membership(field, value)
@@ -91,8 +102,7 @@ class PineconeFilterCompiler(FilterCompiler[PineconeFilter]):
 
     # ----- helpers ------------------------------------------------------------------------
 
-    @staticmethod
-    def _field(name: str) -> str:
+    def _field(self, name: str) -> str:
         if name.startswith(RESERVED_PREFIX):
             raise InvalidFilter(
                 f"{name!r} is one of vecbridge's reserved keys (prefix {RESERVED_PREFIX!r}) on Pinecone, "
@@ -146,6 +156,9 @@ class PineconeFilterCompiler(FilterCompiler[PineconeFilter]):
         if op == "exists":
             return self.compile_comparison(Comparison(node.field, "exists", not node.value))
         field = self._field(node.field)
+        if isinstance(node.value, Instant):
+            key = _instant_key(field, op)
+            return _any_of([{key: {_RANGE_COMPLEMENT[op]: node.value.seconds}}, {key: {"$exists": False}}])
         value = _check_value(field, node.value)
         return _any_of(
             [

@@ -17,15 +17,22 @@ Index names
 Index tags
     ``vecbridge``: the layout the index serves (``collection``: one collection per index;
     ``namespaces``: a shared index whose namespaces are collections). ``vecbridge-name``: the
-    collection's name. ``vecbridge-embedder-0``, ``-1`` ...: the embedder fingerprint as
-    URL-safe base64 of its JSON, in 120-character pieces (Pinecone's limit per tag value; at most
-    20 tags per index, so a fingerprint may take about 1.6 KB of JSON).
+    collection's name. ``vecbridge-flags`` (only when there is one): ``hybrid`` (the index keeps
+    sparse keyword vectors), ``tenants`` (records live in one namespace per tenant), ``unit``
+    (a cosine collection kept as unit vectors on a dotproduct index, see ``layout``).
+    ``vecbridge-embedder-0``, ``-1`` ...: the embedder fingerprint as URL-safe base64 of its JSON,
+    in 120-character pieces (Pinecone's limit per tag value; at most 20 tags per index, so a
+    fingerprint may take about 1.5 KB of JSON).
 
-Namespaces (the shared-index layout)
-    With ``?index=NAME`` every collection is a namespace of that index: ``docs`` is namespace
-    ``docs``, or ``TENANT/docs`` with ``&namespace=TENANT``. Their specs are records of the
-    reserved namespace ``__vecbridge__`` (``TENANT/__vecbridge__``), one per collection, whose id
-    is the collection name. A collection name starts with a letter, so it never equals it.
+Namespaces
+    One index per collection: the default namespace, or with tenants one namespace per tenant,
+    named after it (tenant names never start with '_', so never ``__default__``).
+
+    A shared index (``?index=NAME``): collection ``docs`` is namespace ``docs``, or ``P/docs``
+    with ``&namespace=P``; its tenant ``acme`` is ``docs/@acme`` (``P/docs/@acme``). Collection
+    names start with a letter and hold no '/', so the mapping is one-to-one. Specs are records of
+    the reserved namespace ``__vecbridge__`` (``P/__vecbridge__``), one per collection, whose id is
+    the collection name.
 """
 
 from __future__ import annotations
@@ -41,18 +48,25 @@ from vecbridge.core.models import EmbedderFingerprint
 
 __all__ = [
     "CATALOG_NAMESPACE",
+    "FLAG_HYBRID",
+    "FLAG_TENANTS",
+    "FLAG_UNIT",
     "LAYOUT_COLLECTION",
     "LAYOUT_NAMESPACES",
+    "TAG_FLAGS",
     "TAG_LAYOUT",
     "TAG_NAME",
     "catalog_namespace",
     "check_index_name",
-    "check_tenant",
+    "check_prefix",
     "embedder_from_tags",
     "embedder_tags",
+    "flags_from_tags",
+    "flags_tag",
     "index_name_for",
     "is_index_name",
     "namespace_for",
+    "tenant_prefix",
 ]
 
 INDEX_NAME_MAX = 45
@@ -62,14 +76,18 @@ _DIGEST_LENGTH = 10
 
 TAG_LAYOUT = "vecbridge"
 TAG_NAME = "vecbridge-name"
+TAG_FLAGS = "vecbridge-flags"
 _TAG_EMBEDDER = "vecbridge-embedder-"
+FLAG_HYBRID = "hybrid"
+FLAG_TENANTS = "tenants"
+FLAG_UNIT = "unit"
 LAYOUT_COLLECTION = "collection"
 LAYOUT_NAMESPACES = "namespaces"
 
 MAX_TAGS = 20
 MAX_TAG_VALUE = 120
-#: Tags vecbridge itself needs besides the embedder pieces (layout and name).
-_FIXED_TAGS = 2
+#: Tags vecbridge itself needs besides the embedder pieces (layout, name, flags).
+_FIXED_TAGS = 3
 
 CATALOG_NAMESPACE = "__vecbridge__"
 MAX_NAMESPACE_LENGTH = 512
@@ -98,30 +116,45 @@ def check_index_name(name: str, *, what: str = "index") -> str:
     return name
 
 
-def check_tenant(tenant: str) -> str:
+def check_prefix(prefix: str) -> str:
     """A namespace prefix (``&namespace=``): printable ASCII without '/', short enough to leave
-    room for a collection name inside Pinecone's 512-character namespace names."""
-    limit = MAX_NAMESPACE_LENGTH - 64 - 1
+    room for a collection and a tenant name inside Pinecone's 512-character namespace names."""
+    limit = MAX_NAMESPACE_LENGTH - 64 - 66 - 2
     if (
-        not isinstance(tenant, str)
-        or not tenant
-        or len(tenant) > limit
-        or "/" in tenant
-        or not all(0x21 <= ord(c) <= 0x7E for c in tenant)
+        not isinstance(prefix, str)
+        or not prefix
+        or len(prefix) > limit
+        or "/" in prefix
+        or not all(0x21 <= ord(c) <= 0x7E for c in prefix)
     ):
         raise InvalidInput(
-            f"namespace prefix {tenant!r} is not usable: use 1-{limit} printable ASCII characters "
+            f"namespace prefix {prefix!r} is not usable: use 1-{limit} printable ASCII characters "
             "without spaces or '/' (e.g. 'tenant-42')"
         )
-    return tenant
+    return prefix
 
 
-def namespace_for(collection: str, tenant: str | None) -> str:
-    return f"{tenant}/{collection}" if tenant else collection
+def namespace_for(collection: str, prefix: str | None, tenant: str | None = None) -> str:
+    """The namespace of a collection (and tenant) in a shared index (see the module docstring)."""
+    name = f"{prefix}/{collection}" if prefix else collection
+    return f"{name}/@{tenant}" if tenant is not None else name
 
 
-def catalog_namespace(tenant: str | None) -> str:
-    return namespace_for(CATALOG_NAMESPACE, tenant)
+def tenant_prefix(collection: str, prefix: str | None) -> str:
+    """What the namespaces of every tenant of a shared-index collection start with."""
+    return namespace_for(collection, prefix) + "/@"
+
+
+def catalog_namespace(prefix: str | None) -> str:
+    return namespace_for(CATALOG_NAMESPACE, prefix)
+
+
+def flags_tag(flags: set[str]) -> dict[str, str]:
+    return {TAG_FLAGS: ",".join(sorted(flags))} if flags else {}
+
+
+def flags_from_tags(tags: Mapping[str, str]) -> set[str]:
+    return {f for f in tags.get(TAG_FLAGS, "").split(",") if f}
 
 
 def embedder_tags(fingerprint: EmbedderFingerprint | None) -> dict[str, str]:

@@ -1,44 +1,50 @@
-"""Everything that depends on the shape of the ``pinecone`` SDK: building clients, the two SDK
-generations this connector supports, reading index descriptions, translating exceptions.
+"""Everything that depends on the shape of the ``pinecone`` SDK: the request that creates an index
+in either API generation, reading index descriptions, and switching the SDK's own retries off.
 
 Supported: ``pinecone`` 9.x and 10.x (the extra pins ``>=9,<11``).
 
-* 10.x speaks API version ``2026-07``: an index is created with a ``schema`` (one dense field,
-  ``_values``, is what the vector API serves) and a ``deployment``.
-* 9.x speaks ``2025-10``: ``dimension``/``metric``/``spec``. Pinecone Local speaks the older
-  ``2025-01`` shape, which SDK 10 cannot parse; use ``pinecone>=9,<10`` with Pinecone Local.
+* 10.x speaks API version ``2026-07``: an index is created with a ``schema``. The vectors API
+  (upsert, query, fetch ...) serves the reserved fields ``_values`` (dense) and ``_sparse_values``
+  (sparse, declared only for hybrid collections: sparse writes need it); describing any dense
+  vectors-API index reports both.
+* 9.x speaks ``2025-10``: ``dimension``/``metric``/``spec``, where a ``dotproduct`` index takes
+  sparse values as well. Pinecone Local speaks the older ``2025-01`` shape, which SDK 10 cannot
+  parse; use ``pinecone>=9,<10`` with Pinecone Local.
 
-The data-plane calls (upsert, query, fetch, delete, list, describe_index_stats) are the same in both.
+Retries: the SDK retries 408/429/5xx and connection errors itself (``RetryConfig``, 3 retries).
+vecbridge's store retries every call once, in core, honouring Retry-After through
+``TransientError.retry_after``, so the SDK's retries are switched off: for the control plane
+through ``retry_config``, for the data-plane clients (``Index``/``AsyncIndex``, which in 10.2
+take no retry_config) by giving their HTTP layer the same no-retry config (:func:`without_retries`).
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Mapping
+import dataclasses
+import logging
+from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
-
-from vecbridge.core.errors import (
-    InvalidInput,
-    StoreError,
-    TransientError,
-    VecbridgeError,
-)
+from typing import Any, cast
 
 __all__ = [
     "DENSE_FIELD",
     "SDK_MAJOR",
+    "SPARSE_FIELD",
     "create_index_kwargs",
-    "dense_shape",
+    "host_url",
     "index_state",
     "index_tags",
-    "is_not_found",
-    "pinecone_errors",
+    "no_retries",
     "sdk_version",
+    "vector_shape",
+    "without_retries",
 ]
 
-#: The reserved schema field under which the 2026-07 vector API addresses dense values.
+logger = logging.getLogger(__name__)
+
+#: The reserved schema fields under which the 2026-07 vectors API addresses dense and sparse values.
 DENSE_FIELD = "_values"
+SPARSE_FIELD = "_sparse_values"
 
 
 def sdk_version() -> str:
@@ -57,18 +63,21 @@ SDK_MAJOR = _major(sdk_version())
 
 
 def create_index_kwargs(
-    *, name: str, dimension: int, metric: str, cloud: str, region: str, tags: Mapping[str, str]
+    *, name: str, dimension: int, metric: str, sparse: bool, cloud: str, region: str, tags: Mapping[str, str]
 ) -> dict[str, Any]:
-    """Keyword arguments of ``pc.indexes.create`` for a dense index, in this SDK's terms.
+    """Keyword arguments of ``pc.indexes.create`` for a vectors-API index, in this SDK's terms.
 
-    ``timeout=-1`` returns at once: the store waits for readiness itself, with its own timeout
+    ``timeout=-1`` returns at once: the driver waits for readiness itself, with its own timeout
     and message (the SDK polls every 5 s).
     """
     kwargs: dict[str, Any] = {"name": name, "timeout": -1}
     if tags:
         kwargs["tags"] = dict(tags)
     if SDK_MAJOR >= 10:
-        kwargs["schema"] = {"fields": {DENSE_FIELD: {"type": "dense_vector", "dimension": dimension, "metric": metric}}}
+        fields: dict[str, Any] = {DENSE_FIELD: {"type": "dense_vector", "dimension": dimension, "metric": metric}}
+        if sparse:
+            fields[SPARSE_FIELD] = {"type": "sparse_vector"}
+        kwargs["schema"] = {"fields": fields}
         kwargs["deployment"] = {"deployment_type": "managed", "cloud": cloud, "region": region}
     else:
         kwargs.update(
@@ -80,16 +89,24 @@ def create_index_kwargs(
     return kwargs
 
 
-def dense_shape(model: Any) -> tuple[int, str] | None:
-    """(dimension, Pinecone metric) of a plain dense index that the vector API serves; None for
-    sparse, integrated-embedding or document indexes."""
+#: Schema field classes (SDK 10) that make an index something else than a vectors-API index.
+_SEARCHED = frozenset({"DenseVectorField", "SparseVectorField", "SemanticTextField", "StringField"})
+
+
+def vector_shape(model: Any) -> tuple[int, str] | None:
+    """(dimension, Pinecone metric) of a dense index that the vectors API serves; None for sparse,
+    integrated-embedding or document indexes."""
     schema = getattr(model, "schema", None)
     fields = getattr(schema, "fields", None)
     if isinstance(fields, Mapping):  # SDK 10: the 2026-07 schema
-        dense = [f for f in fields.values() if type(f).__name__ == "DenseVectorField"]
-        if len(dense) != 1 or len(fields) != 1:
+        searched = {n: f for n, f in fields.items() if type(f).__name__ in _SEARCHED}
+        dense = searched.pop(DENSE_FIELD, None)
+        sparse = searched.pop(SPARSE_FIELD, None)
+        if searched or type(dense).__name__ != "DenseVectorField":
             return None
-        dimension, metric = getattr(dense[0], "dimension", None), getattr(dense[0], "metric", None)
+        if sparse is not None and type(sparse).__name__ != "SparseVectorField":
+            return None
+        dimension, metric = getattr(dense, "dimension", None), getattr(dense, "metric", None)
     else:  # SDK 9: dimension/metric on the model
         if getattr(model, "vector_type", "dense") != "dense" or getattr(model, "embed", None) is not None:
             return None
@@ -109,67 +126,38 @@ def index_state(model: Any) -> tuple[bool, str]:
     return bool(getattr(status, "ready", False)), str(getattr(status, "state", "") or "")
 
 
-def is_not_found(exc: BaseException) -> bool:
-    from pinecone.errors.exceptions import ApiError
-
-    return isinstance(exc, ApiError) and exc.status_code == 404
-
-
-def _server_message(exc: Any) -> str:
-    message = getattr(exc, "message", None)
-    return str(message) if message else str(exc)
+def host_url(host: str, plain_http: bool) -> str:
+    # Pinecone Local (and the emulator) serve plain HTTP but report bare "host:port", which the
+    # SDK would otherwise turn into https://.
+    if plain_http:
+        return "http://" + host.split("://", 1)[-1]
+    return host
 
 
-def translate(exc: BaseException, what: str) -> VecbridgeError:
-    """The vecbridge error for an SDK exception raised while doing ``what``.
+def no_retries() -> Any:
+    from pinecone import RetryConfig
 
-    Messages carry the server's explanation and the HTTP status, never request headers (where the
-    API key travels).
+    return RetryConfig(max_retries=0)
+
+
+def without_retries(handle: Any) -> Any:
+    """``handle`` (an ``Index`` or ``AsyncIndex``) with the SDK's retries switched off.
+
+    SDK 10.2 builds data-plane clients with the default ``RetryConfig`` whatever the parent
+    client was given. Their HTTP layer reads its config when it builds its transport (at once for
+    ``Index``, on the first request for ``AsyncIndex``), so both the config and an already built
+    transport get the no-retry one. An SDK laid out otherwise keeps its retries (with a warning).
     """
-    from pinecone.errors.exceptions import (
-        ApiError,
-        PineconeConnectionError,
-        PineconeTimeoutError,
-        PineconeTypeError,
-        PineconeValueError,
-        ResponseParsingError,
-    )
-
-    if isinstance(exc, ApiError):
-        status, message = exc.status_code, _server_message(exc)
-        if status in (408, 429) or status >= 500:
-            return TransientError(f"Pinecone could not {what} ({status}: {message}); it may succeed if retried later")
-        if status == 401:
-            return StoreError(
-                f"Pinecone refused the API key while trying to {what} (401: {message}): "
-                "check PINECONE_API_KEY or the api_key option"
-            )
-        if status == 403:
-            return StoreError(
-                f"Pinecone forbade to {what} (403: {message}): deletion protection, a plan quota "
-                "or the key's role may be the cause; see the Pinecone console"
-            )
-        return StoreError(f"Pinecone refused to {what} ({status}: {message})")
-    if isinstance(exc, (PineconeTimeoutError, PineconeConnectionError)):
-        return TransientError(f"Pinecone could not {what}: {exc}")
-    if isinstance(exc, ResponseParsingError):
-        return StoreError(
-            f"the server's answer while trying to {what} does not fit pinecone SDK {sdk_version()} ({exc}). "
-            "SDK 10 speaks API 2026-07; Pinecone Local speaks 2025-01: use pinecone>=9,<10 with it"
+    http = getattr(handle, "_http", None)
+    config = getattr(http, "_config", None)
+    if http is None or not dataclasses.is_dataclass(config) or not hasattr(config, "retry_config"):
+        logger.warning(
+            "pinecone SDK %s: cannot switch off its data-plane retries; they nest in vecbridge's", sdk_version()
         )
-    if isinstance(exc, (PineconeValueError, PineconeTypeError)):
-        return InvalidInput(f"the pinecone SDK refused to {what}: {exc}")
-    return StoreError(f"Pinecone could not {what}: {type(exc).__name__}: {exc}")
-
-
-@contextlib.contextmanager
-def pinecone_errors(what: str) -> Iterator[None]:
-    """Translate SDK exceptions raised inside the block (vecbridge's own pass through)."""
-    from pinecone.errors.exceptions import PineconeError
-
-    try:
-        yield
-    except VecbridgeError:
-        raise
-    except PineconeError as exc:
-        raise translate(exc, what) from exc
+        return handle
+    quiet = no_retries()
+    http._config = dataclasses.replace(cast(Any, config), retry_config=quiet)
+    transport = getattr(getattr(http, "_client", None), "_transport", None)
+    if transport is not None and hasattr(transport, "_config"):
+        transport._config = quiet
+    return handle

@@ -1,218 +1,131 @@
-"""``QdrantStore``: a Qdrant server or qdrant-client's local mode, through qdrant-client.
+"""``QdrantDriver``: a Qdrant server or qdrant-client's local mode, through ``QdrantClient``.
 
-URLs::
-
-    qdrant://localhost:6333            plain HTTP (API key from QDRANT_API_KEY if set)
-    qdrants://xyz.cloud.qdrant.io      TLS (Qdrant Cloud); ?grpc=true to prefer gRPC on 6334
-    qdrant+local:///path/to/dir        qdrant-client's local mode, persisted in SQLite
-    qdrant+local://:memory:            local mode in memory
+URLs: see urls.py (``qdrant://``, ``qdrants://``, ``qdrant+local://``). The operations themselves
+are the plans of operations.py (``ClientOperations``, where their signatures and documentation
+live); this shell defines each driver method of ``PLANNED`` as "run that plan with plain calls".
+``async_from_url`` gives the async twin (aio.py) over ``AsyncQdrantClient``, which has a local
+mode too.
 
 Local mode is brute-force numpy search in one process (it locks its folder) and warns past
-20,000 points: for an embedded store of real size, use ``qdrant+edge://`` (QdrantEdgeStore).
-The collection spec is kept in Qdrant's collection metadata (Qdrant >= 1.16).
+20,000 points: for an embedded store of real size, use ``qdrant+edge://``. The collection spec is
+kept in Qdrant's collection metadata (Qdrant >= 1.16).
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from typing import Any
+import threading
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
 
-from vecbridge.core.errors import CollectionNotFound, InvalidInput, MissingExtra, StoreError, TransientError
+from vecbridge.core.driver import Batch, DriverDefaults, ScanRange, Target
+from vecbridge.core.errors import MissingExtra, VecbridgeError
 
 try:
     from qdrant_client import QdrantClient
-    from qdrant_client import models as m
-    from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise MissingExtra("the qdrant connector", "qdrant", exc) from exc
 
-from vecbridge.core.filters import FilterNode
-from vecbridge.core.models import CollectionSpec, Hit, Metric, Record, ScanPage
-from vecbridge.core.store import BaseVectorStore
-from vecbridge.core.urls import parse_store_url
-from vecbridge.core.validation import as_float_list
+from vecbridge.core.models import CollectionSpec, Record
 
-from .convert import (
-    SPEC_KEY,
-    hit_from_point,
-    payload_of,
-    point_id_of,
-    record_from_point,
-    scroll_pages,
-)
-from .filters import QdrantFilterCompiler, client_dialect
+from .errors import translate
+from .operations import PLANNED, ClientOperations, Pause, Plan
+from .scan import uuid_ranges
+from .urls import ClientConfig, client_config
 
-__all__ = ["QdrantStore"]
+__all__ = ["ClientShell", "QdrantDriver"]
 
-_DISTANCE = {Metric.COSINE: m.Distance.COSINE, Metric.DOT: m.Distance.DOT, Metric.EUCLIDEAN: m.Distance.EUCLID}
-_METRIC = {v: k for k, v in _DISTANCE.items()}
+T = TypeVar("T")
 
 
-def _translate(exc: Exception, what: str) -> Exception:
-    """SDK exception -> vecbridge error (transient ones are retried by the base class)."""
-    if isinstance(exc, ResponseHandlingException):  # connection refused, timeout
-        return TransientError(f"Qdrant did not answer while {what}: {exc}")
-    if isinstance(exc, UnexpectedResponse):
-        code = exc.status_code or 0
-        if code == 404:
-            return CollectionNotFound(f"Qdrant: not found while {what}")
-        if code == 429 or code >= 500:
-            return TransientError(f"Qdrant answered {code} while {what}")
-        return StoreError(f"Qdrant refused {what} ({code}): {exc.content.decode(errors='replace')[:500]}")
-    return exc
+class ClientShell:
+    """What the sync and async client drivers share besides the plans: configuration,
+    capabilities, error translation and the lazily built client."""
+
+    def __init__(self, config: ClientConfig) -> None:
+        self.config = config
+        # Floats reach Qdrant exactly in local mode and over gRPC; REST's JSON may move them.
+        exact_floats = config.local or bool(config.kwargs.get("prefer_grpc"))
+        self.ops = ClientOperations(local=config.local, exact_floats=exact_floats)
+        self.capabilities = self.ops.capabilities
+        self._client: Any = None
+        self._client_lock = threading.Lock()
+
+    def __repr__(self) -> str:  # the label is a redacted URL: never the API key
+        return f"{type(self).__name__}({self.config.label!r})"
+
+    def translate(self, exc: BaseException) -> VecbridgeError | None:
+        return translate(exc, self.config.label)
+
+    def check_record(self, record: Record) -> list[str]:
+        return []
+
+    def check_batch(self, spec: CollectionSpec, batch: Batch) -> list[str]:
+        return self.ops.check_batch(spec, batch)
+
+    def _built(self, factory: Any) -> Any:
+        """The client, built on first use (local mode opens and locks its folder then)."""
+        with self._client_lock:
+            if self._client is None:
+                self._client = factory(**self.config.kwargs)
+            return self._client
 
 
-class QdrantStore(BaseVectorStore):
-    """Qdrant through qdrant-client. See the module docstring for URLs."""
-
-    default_batch_size = 256
-
-    def __init__(self, client: QdrantClient, *, description: str = "qdrant", local: bool = False) -> None:
-        super().__init__()
-        self.client = client
-        self._description = description
-        self._filters = QdrantFilterCompiler(client_dialect())
-        # Local mode searches by brute force: exact. A server uses HNSW above its full-scan threshold.
-        self.exact_search = local  # type: ignore[misc]
+class QdrantDriver(ClientShell, DriverDefaults):
+    """Qdrant through ``QdrantClient`` (see the module docstring)."""
 
     @classmethod
-    def from_url(cls, url: str, **options: Any) -> QdrantStore:
-        u = parse_store_url(url)
-        if u.scheme == "qdrant+local":
-            if u.path == ":memory:":
-                return cls(QdrantClient(location=":memory:"), description="qdrant+local://:memory:", local=True)
-            if not u.path:
-                raise InvalidInput("qdrant+local:// needs a folder, e.g. qdrant+local:///data/qdrant")
-            return cls(QdrantClient(path=u.path), description=f"qdrant+local://{u.path}", local=True)
-        if u.scheme not in ("qdrant", "qdrants"):
-            raise InvalidInput(f"QdrantStore does not handle {u.scheme}://")
-        api_key = options.pop("api_key", None) or u.query.get("api_key") or os.environ.get("QDRANT_API_KEY")
-        https = u.scheme == "qdrants"
-        client = QdrantClient(
-            host=u.host or "localhost",
-            port=u.port or 6333,
-            https=https,
-            api_key=api_key,
-            prefer_grpc=u.query.get("grpc", "").lower() in ("1", "true", "yes"),
-            timeout=int(u.query.get("timeout", "60")),
-            **options,
-        )
-        return cls(client, description=u.redacted())
+    def from_url(cls, url: str, **options: Any) -> QdrantDriver:
+        return cls(client_config(url, options))
 
-    def __repr__(self) -> str:  # never shows the API key
-        return f"QdrantStore({self._description!r})"
+    @classmethod
+    def async_from_url(cls, url: str, **options: Any) -> Any:
+        from .aio import AsyncQdrantDriver
 
-    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except (ResponseHandlingException, UnexpectedResponse) as exc:
-            raise _translate(exc, what) from exc
+        return AsyncQdrantDriver(client_config(url, options))
 
-    def _native(self, node: FilterNode | None) -> m.Filter | None:
-        native: m.Filter | None = self._filters.root(node)
-        return native
-
-    # ----- collections --------------------------------------------------------------------
-
-    def _list_collections(self) -> list[str]:
-        return [c.name for c in self._call("listing collections", self.client.get_collections).collections]
-
-    def _describe(self, name: str) -> CollectionSpec | None:
-        if not self._call("checking a collection", self.client.collection_exists, name):
+    def async_twin(self) -> Any:
+        """``AsyncQdrantClient`` to the same server (``Store.async_view``). None for local mode:
+        its folder (or memory) belongs to this client, so the async view runs it in threads."""
+        if self.config.local:
             return None
-        info = self._call("describing a collection", self.client.get_collection, name)
-        stored = (info.config.metadata or {}).get(SPEC_KEY)
-        if stored:
-            return CollectionSpec.from_dict({**stored, "name": name})
-        # A collection made outside vecbridge: read what Qdrant knows; no fingerprint.
-        params = info.config.params.vectors
-        if isinstance(params, dict):
-            params = params.get("")
-        if not isinstance(params, m.VectorParams):
-            raise StoreError(
-                f"Qdrant collection {name!r} has only named vectors; vecbridge uses the unnamed default vector"
-            )
-        return CollectionSpec(name, params.size, _METRIC.get(params.distance, Metric.COSINE))
+        from .aio import AsyncQdrantDriver
 
-    def _create(self, spec: CollectionSpec) -> None:
-        self._call(
-            "creating a collection",
-            self.client.create_collection,
-            spec.name,
-            vectors_config=m.VectorParams(size=spec.dimension, distance=_DISTANCE[spec.metric]),
-            metadata={SPEC_KEY: spec.to_dict()},
-        )
+        return AsyncQdrantDriver(self.config)
 
-    def _drop(self, name: str) -> bool:
-        if not self._call("checking a collection", self.client.collection_exists, name):
-            return False
-        return bool(self._call("dropping a collection", self.client.delete_collection, name))
+    def _run(self, plan: Plan[T]) -> T:
+        client = self._built(QdrantClient)
+        try:
+            step = next(plan)
+            while True:
+                if isinstance(step, Pause):
+                    time.sleep(step.seconds)
+                    step = plan.send(None)
+                else:
+                    step = plan.send(getattr(client, step.method)(**step.kwargs))
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
 
-    # ----- data ---------------------------------------------------------------------------
+    def scan_ranges(self, target: Target, parts: int) -> list[ScanRange]:
+        return uuid_ranges(parts)
 
-    def _upsert_batch(self, spec: CollectionSpec, records: list[Record]) -> None:
-        points = [
-            m.PointStruct(id=point_id_of(r.id), vector=as_float_list(r.vector), payload=payload_of(r)) for r in records
-        ]
-        self._call("upserting", self.client.upsert, spec.name, points=points, wait=True)
+    def close(self) -> None:
+        with self._client_lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
 
-    def _query(
-        self, spec: CollectionSpec, vector: list[float], k: int, node: FilterNode | None, include_vectors: bool
-    ) -> list[Hit]:
-        res = self._call(
-            "querying",
-            self.client.query_points,
-            spec.name,
-            query=vector,
-            limit=k,
-            query_filter=self._native(node),
-            with_payload=True,
-            with_vectors=include_vectors,
-        )
-        return [
-            hit_from_point(spec.metric, p.id, p.score, p.payload, p.vector if include_vectors else None)
-            for p in res.points
-        ]
 
-    def _get(self, spec: CollectionSpec, ids: list[str], include_vectors: bool) -> list[Record]:
-        points = self._call(
-            "retrieving",
-            self.client.retrieve,
-            spec.name,
-            ids=[point_id_of(i) for i in ids],
-            with_payload=True,
-            with_vectors=include_vectors,
-        )
-        return [record_from_point(p.id, p.payload, p.vector) for p in points]
+def _planned(name: str) -> Callable[..., Any]:
+    plan = getattr(ClientOperations, name)
 
-    def _delete_ids(self, spec: CollectionSpec, ids: list[str]) -> None:
-        selector = m.PointIdsList(points=[point_id_of(i) for i in ids])
-        self._call("deleting", self.client.delete, spec.name, points_selector=selector, wait=True)
+    @wraps(plan)
+    def method(self: QdrantDriver, *args: Any) -> Any:
+        return self._run(plan(self.ops, *args))
 
-    def _delete_filter(self, spec: CollectionSpec, node: FilterNode) -> None:
-        native = self._native(node)
-        assert native is not None  # the base class passes a non-empty filter
-        selector = m.FilterSelector(filter=native)
-        self._call("deleting", self.client.delete, spec.name, points_selector=selector, wait=True)
+    return method
 
-    def _count(self, spec: CollectionSpec, node: FilterNode | None) -> int:
-        res = self._call("counting", self.client.count, spec.name, count_filter=self._native(node), exact=True)
-        return int(res.count)
 
-    def _scan(self, spec: CollectionSpec, batch_size: int, cursor: str | None) -> Iterator[ScanPage]:
-        def scroll(offset: Any) -> tuple[list[Any], Any]:
-            return self._call(  # type: ignore[no-any-return]
-                "scanning",
-                self.client.scroll,
-                spec.name,
-                limit=batch_size,
-                offset=offset,
-                with_payload=True,
-                with_vectors=True,
-            )
-
-        return scroll_pages(scroll, cursor)
-
-    def _close(self) -> None:
-        self.client.close()
+for _name in PLANNED:
+    setattr(QdrantDriver, _name, _planned(_name))

@@ -3,7 +3,7 @@
 A sub-filter that can be decided without the server compiles to the constant ``True`` or
 ``False``: Weaviate rejects conditions on properties missing from its schema, and a key that no
 record ever held (in that value type) matches nothing. Constants fold through ``$and``, ``$or``
-and ``$not``; the store skips the request when the whole filter is ``False`` and sends no filter
+and ``$not``; the driver skips the request when the whole filter is ``False`` and sends no filter
 when it is ``True``.
 """
 
@@ -16,7 +16,7 @@ from weaviate.classes.query import Filter
 from weaviate.collections.classes.filters import _Filters
 
 from vecbridge.core.errors import UnsupportedFilter
-from vecbridge.core.filters import Comparison, FilterCompiler
+from vecbridge.core.filters import Comparison, FilterCompiler, Instant
 
 from .convert import index_value, scalar_kind, wrap_text
 from .schema import KEYS_PROP, filter_property
@@ -95,10 +95,12 @@ class WeaviateFilterCompiler(FilterCompiler[Compiled]):
         if op == "in":
             return self._any_of(node.field, node.value)
         if op in _RANGES:
-            prop = filter_property(node.field, "number")
+            # A date range compares the instants of date strings; a number range, numbers only.
+            kind, value = ("date", node.value.seconds) if isinstance(node.value, Instant) else ("number", node.value)
+            prop = filter_property(node.field, kind)
             if not self._has(prop):
                 return False
-            return _RANGES[op](Filter.by_property(prop), index_value("number", node.value))
+            return _RANGES[op](Filter.by_property(prop), index_value(kind, value))
         raise UnsupportedFilter(f"operator ${op} is not known to the Weaviate connector")  # pragma: no cover
 
     def _present(self, key: str) -> Compiled:
