@@ -18,7 +18,10 @@ def _local_model_available() -> bool:
     except ImportError:
         return False
     check = getattr(module, "local_model_available", None)
-    return bool(check()) if callable(check) else False
+    try:
+        return bool(check()) if callable(check) else False
+    except ImportError:  # a half-installed torch or sentence-transformers: use the next embedder
+        return False
 
 
 def default_embedder(dimension: int | None = None) -> tuple[Embedder, str]:

@@ -140,10 +140,17 @@ class VecbridgeDocumentStore:
 
     def close(self) -> None:
         """Close the store if this document store opened it from a URL (a store object passed
-        in belongs to the caller and stays open)."""
+        in belongs to the caller and stays open). Call ``close_async`` after the async methods."""
         if self._store is not None and isinstance(self._store_arg, (str, Secret)):
             self._store.close()
             self._store = None
+
+    async def close_async(self) -> None:
+        """Close the async view the ``*_async`` methods opened, then the store as ``close`` does."""
+        if self._astore is not None:
+            astore, self._astore = self._astore, None
+            await astore.close()
+        self.close()
 
     def _sync(self, steps: Steps[T]) -> T:
         store = self.store
@@ -346,7 +353,7 @@ class VecbridgeDocumentStore:
         if self.missing_embeddings == "placeholder":
             real = Comparison(PLACEHOLDER_KEY, "ne", True)
             node = real if node is True else And((node, real))
-        flt: FilterNode | None = None if node is True else node  # type: ignore[assignment]
+        flt: FilterNode | None = None if node is True else node
         hits = yield from self.store.policy.search(
             self.collection,
             None,
@@ -448,4 +455,3 @@ class VecbridgeDocumentStore:
     def __repr__(self) -> str:
         where = self._store if self._store is not None else "<not connected>"
         return f"VecbridgeDocumentStore({self.collection!r}, store={where!r})"
-

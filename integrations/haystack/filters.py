@@ -48,8 +48,8 @@ from typing import Any
 
 from haystack.errors import FilterError
 
-from vecbridge.core.errors import InvalidFilter, UnsupportedFilter
 from vecbridge.core.dates import to_instant
+from vecbridge.core.errors import InvalidFilter, UnsupportedFilter
 from vecbridge.core.filters import And, Comparison, FilterNode, Instant, Not, Or
 
 __all__ = ["HaystackFilterError", "Translated", "UnsupportedHaystackFilter", "translate_filters"]

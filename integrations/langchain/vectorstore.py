@@ -118,9 +118,17 @@ class VecbridgeVectorStore(VectorStore):
 
     def close(self) -> None:
         """Close the store if this adapter opened it from a URL (a store object passed in belongs
-        to the caller and stays open)."""
+        to the caller and stays open). Call ``aclose`` instead after using the async methods."""
         if self.store_url is not None:
             self.store.close()
+
+    async def aclose(self) -> None:
+        """Close the async view the ``a*`` methods opened (its own async client, where the store
+        has one), then the store as ``close`` does."""
+        if self._astore is not None:
+            astore, self._astore = self._astore, None
+            await astore.close()
+        self.close()
 
     # ----- running the steps --------------------------------------------------------------
 
@@ -265,7 +273,9 @@ class VecbridgeVectorStore(VectorStore):
         self, embedding: list[float], k: int = 4, filter: Filter = None, **kwargs: Any
     ) -> list[tuple[Document, float]]:
         """The ``k`` most similar documents with their scores (higher is more similar)."""
-        return [(_hit_document(h), h.score) for h in self._sync(self._search_steps(embedding, k, filter, False, kwargs))]
+        return [
+            (_hit_document(h), h.score) for h in self._sync(self._search_steps(embedding, k, filter, False, kwargs))
+        ]
 
     def similarity_search_by_vector(
         self, embedding: list[float], k: int = 4, filter: Filter = None, **kwargs: Any

@@ -15,7 +15,8 @@ A node becomes one record, the way LlamaIndex's own vector stores keep nodes
 
 Reading a record rebuilds the node of the recorded class from ``_node_content``, with the
 record's text, its metadata minus the reserved keys (so what filters see is what the node
-carries), and its vector when one was read. A blank text, which a vecbridge record does not hold,
+carries), and its vector when one was read (as float32; in a cosine collection some stores keep
+only its direction, as the conformance suite allows). A blank text, which a vecbridge record does not hold,
 stays in ``_node_content`` and comes back as it was. Records written without this layout (by
 vecbridge's ``Collection`` or another adapter) come back as ``TextNode(id_, text, metadata)``.
 

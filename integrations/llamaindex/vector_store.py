@@ -14,7 +14,9 @@ Queries (``VectorStoreQuery``):
 - ``similarity_top_k`` is k (``hybrid_top_k`` instead in ``HYBRID`` mode when given);
   ``filters`` and ``doc_ids`` (nodes of these source documents) are ANDed.
 - ``node_ids`` is refused: a vecbridge search cannot be limited to record ids (filter on metadata
-  instead, or read nodes by id with ``get_nodes``). So are ``output_fields``,
+  instead, or read nodes by id with ``get_nodes``); an empty list, which ``as_retriever()`` passes
+  for every store that keeps the text, means no restriction, as in LlamaIndex's other stores.
+  Refused too: ``output_fields``,
   ``embedding_field``, ``sparse_top_k`` and ``mmr_threshold``, and ``hybrid_top_k`` outside
   ``HYBRID`` mode, which this store would otherwise ignore.
 - keyword arguments of ``query`` (through a retriever: ``vector_store_kwargs={...}``) are the
@@ -108,11 +110,15 @@ def _search_arguments(query: VectorStoreQuery, kwargs: dict[str, Any]) -> dict[s
     """``policy.search`` arguments for ``query``; None when its filters match nothing."""
     if not isinstance(query, VectorStoreQuery):
         raise InvalidInput(f"query must be a LlamaIndex VectorStoreQuery, got {type(query).__name__}")
-    mode = _MODES.get(query.mode)
+    try:
+        query_mode = VectorStoreQueryMode(query.mode)
+    except ValueError:
+        raise InvalidInput(f"unknown query mode {query.mode!r}") from None
+    mode = _MODES.get(query_mode)
     if mode is None:
         modes = ", ".join(m.name for m in _MODES)
-        raise UnsupportedFeature(f"query mode {query.mode.name} is not offered by vecbridge: use one of {modes}")
-    if query.node_ids is not None:
+        raise UnsupportedFeature(f"query mode {query_mode.name} is not offered by vecbridge: use one of {modes}")
+    if query.node_ids:  # [] is what as_retriever() passes for stores that keep the text: no restriction
         raise UnsupportedFilter(
             "VectorStoreQuery.node_ids: a vecbridge search cannot be limited to record ids; filter on metadata "
             "instead, or read those nodes with get_nodes(node_ids=...)"
@@ -121,7 +127,10 @@ def _search_arguments(query: VectorStoreQuery, kwargs: dict[str, Any]) -> dict[s
     if query.hybrid_top_k is not None and mode != "hybrid":
         unused.append("hybrid_top_k")
     if unused:
-        raise UnsupportedFeature(f"VectorStoreQuery {unused} do not apply to this store in {query.mode.name} mode")
+        raise UnsupportedFeature(
+            f"VectorStoreQuery fields {unused} have no meaning for this store in {query_mode.name} mode: "
+            "leave them None"
+        )
     options = dict(kwargs)
     parts: list[Translated] = [translate_filters(query.filters)]
     if query.doc_ids is not None:
@@ -240,19 +249,27 @@ class VecbridgeVectorStore(BasePydanticVectorStore):
         """The ``embed_model`` given (as a ``VecbridgeEmbedding``), for the index."""
         return self._embed_model
 
+    def _owned_store(self) -> Store | None:
+        """The store this adapter opened from a URL and has not closed yet (handed over once)."""
+        store = self._store if self._store_url is not None else None
+        self._store_url = None  # closed once; later calls then fail on the closed store
+        return store
+
     def close(self) -> None:
         """Close the store if this adapter opened it from a URL (a store passed in belongs to the
         caller). After async calls, use ``aclose()``, which closes the async client too."""
-        if self._store_url is not None and self._store is not None:
-            self._store.close()
+        store = self._owned_store()
+        if store is not None:
+            store.close()
 
     async def aclose(self) -> None:
         """Close the async view this adapter opened, then what ``close()`` closes."""
         if self._own_view and self._astore is not None:
             view, self._astore, self._own_view = self._astore, None, False
             await view.close()
-        if self._store_url is not None and self._store is not None:
-            await asyncio.to_thread(self._store.close)
+        store = self._owned_store()
+        if store is not None:
+            await asyncio.to_thread(store.close)
 
     # ----- running the steps --------------------------------------------------------------
 
