@@ -8,10 +8,10 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from vecbridge.embedders.hashing import HashingEmbedder
 from vecbridge.core import Embedder, TaskType
 from vecbridge.core.cache import CachedEmbedder, EmbeddingCache
 from vecbridge.core.errors import EmbeddingFailed, InvalidInput
+from vecbridge.embedders.hashing import HashingEmbedder
 
 
 class CountingEmbedder(HashingEmbedder):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import stat
 from pathlib import Path
 
 import pytest
@@ -92,3 +93,7 @@ def test_ingest_through_the_batch_api(env: Path, emulator: GeminiEmulator) -> No
     paths = [r.path for r in emulator.requests]
     assert any("asyncBatchEmbedContent" in p for p in paths), paths
     assert not emulator.embed_calls(), "the Batch API run must not use the interactive endpoint"
+    # The job names are kept to resume, in a private folder and file.
+    jobs = env / "home" / "batch-jobs"
+    assert stat.S_IMODE(jobs.stat().st_mode) == 0o700
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in jobs.iterdir()} == {"b.json": 0o600}

@@ -11,8 +11,8 @@ pytest.importorskip("google.genai")
 
 from tests.emulators.gemini import Fault
 from tests.emulators.gemini.fixtures import emulator_fixture, make_embedder, unit_expected  # noqa: F401
-from vecbridge.embedders.gemini import GeminiAPIError
 from vecbridge.core.errors import EmbeddingFailed
+from vecbridge.embedders.gemini import GeminiAPIError
 
 TEXTS = [f"async text {i}" for i in range(120)]
 

@@ -10,9 +10,9 @@ import pytest
 pytest.importorskip("google.genai")
 
 from tests.emulators.gemini.fixtures import emulator_fixture, make_embedder, unit_expected  # noqa: F401
+from vecbridge.core.errors import EmbeddingFailed, InvalidInput
 from vecbridge.embedders.gemini import BatchJobPending, BatchProgress
 from vecbridge.embedders.gemini import batch_api as batch_module
-from vecbridge.core.errors import EmbeddingFailed, InvalidInput
 
 TEXTS = [f"batch text {i}" for i in range(7)]
 

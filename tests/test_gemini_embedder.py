@@ -13,9 +13,9 @@ from google.genai import types
 
 from tests.emulators.gemini import Fault, expected_values
 from tests.emulators.gemini.fixtures import TEST_KEY, emulator_fixture, make_embedder, unit_expected  # noqa: F401
-from vecbridge.embedders.gemini import GeminiEmbedder, MalformedReply
 from vecbridge.core import TaskType, embedder_from_fingerprint, load_embedder
 from vecbridge.core.errors import EmbeddingFailed, InvalidInput
+from vecbridge.embedders.gemini import GeminiEmbedder, MalformedReply
 
 TEXTS = [f"document number {i} about topic {i % 7}" for i in range(250)]
 

@@ -10,8 +10,8 @@ import pytest
 pytest.importorskip("google.genai")
 
 from tests.emulators.gemini.fixtures import emulator_fixture, make_embedder, unit_expected  # noqa: F401
-from vecbridge.embedders.gemini.input_limits import estimate_tokens
 from vecbridge.core.errors import InvalidInput
+from vecbridge.embedders.gemini.input_limits import estimate_tokens
 
 LONG = "word " * 1400  # 7,000 ASCII characters: ~1,750 real tokens, ~2,334 by the conservative estimate
 

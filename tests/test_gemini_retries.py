@@ -12,8 +12,8 @@ pytest.importorskip("google.genai")
 
 from tests.emulators.gemini import Fault
 from tests.emulators.gemini.fixtures import TEST_KEY, emulator_fixture, fast_retry, make_embedder, unit_expected  # noqa: F401
-from vecbridge.embedders.gemini import GeminiAPIError, GeminiRetryPolicy, GeminiTransientError
 from vecbridge.core.errors import EmbeddingFailed
+from vecbridge.embedders.gemini import GeminiAPIError, GeminiRetryPolicy, GeminiTransientError
 
 
 def test_429_waits_as_long_as_retry_info_says(emulator):

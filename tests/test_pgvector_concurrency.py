@@ -1,4 +1,4 @@
-"""One PgVectorStore shared by threads: concurrent upserts (overlapping ids, so the merge path and
+"""One pgvector store shared by threads: concurrent upserts (overlapping ids, so the merge path and
 row-lock contention are exercised), queries, counts and scans, with nothing lost or torn."""
 
 from __future__ import annotations
@@ -37,9 +37,10 @@ def _writer_records(writer: int) -> list[Record]:
 
 @pytest.fixture
 def shared() -> Iterator[tuple[Any, str]]:
-    store = embedded_store(index="hnsw", pool_max_size=THREADS)
     # Contention may surface as deadlocks or serialization failures: retried, quickly.
-    store.retry_policy = RetryPolicy(attempts=8, initial_wait=0.01, max_wait=0.2)
+    store = embedded_store(
+        index="hnsw", pool_max_size=THREADS, retry=RetryPolicy(attempts=8, initial_wait=0.01, max_wait=0.2)
+    )
     name = "concurrent"
     store.drop_collection(name)
     store.create_collection(CollectionSpec(name, DIM, Metric.EUCLIDEAN))

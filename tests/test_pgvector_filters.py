@@ -18,7 +18,8 @@ pytest.importorskip("vecbridge.connectors.pgvector", reason="pip install 'vecbri
 
 from tests.backends.pgvector import _skip_without_pgserver, embedded_store
 from vecbridge.connectors.pgvector.filters import compile_filter
-from vecbridge.core import CollectionSpec, Metric, Record, matches, parse_filter
+from vecbridge.core import CollectionSpec, InvalidFilter, Metric, Record, matches, parse_filter
+from vecbridge.core.filters import Comparison
 
 if (_reason := _skip_without_pgserver()) is not None:
     pytest.skip(_reason, allow_module_level=True)
@@ -155,13 +156,16 @@ def test_delete_by_filter_follows_the_same_semantics(loaded: tuple[Any, str, lis
 
 
 def test_nul_in_filter_keys_and_values_means_absent(loaded: tuple[Any, str, list[Record]]) -> None:
-    """PostgreSQL cannot store NUL, so no record holds it: such a key is absent, such a value unequal."""
+    """Core refuses NUL in filter dicts; a hand-built AST can still carry one. PostgreSQL cannot
+    store NUL, so no record holds it: such a key is absent, such a value unequal."""
     store, name, records = loaded
-    assert store.count(name, filter={"n\x00": 1}) == 0
-    assert store.count(name, filter={"n\x00": {"$exists": False}}) == len(records)
-    assert store.count(name, filter={"s": {"$ne": "a\x00"}}) == len(records)
+    with pytest.raises(InvalidFilter):
+        store.count(name, filter={"n\x00": 1})
+    assert store.count(name, filter=Comparison("n\x00", "eq", 1)) == 0
+    assert store.count(name, filter=Comparison("n\x00", "exists", False)) == len(records)
+    assert store.count(name, filter=Comparison("s", "ne", "a\x00")) == len(records)
     with_a = {r.id for r in records if matches({"s": {"$in": ["a"]}}, r.metadata)}
-    assert store.count(name, filter={"s": {"$in": ["a", "x\x00"]}}) == len(with_a)
+    assert store.count(name, filter=Comparison("s", "in", ("a", "x\x00"))) == len(with_a)
 
 
 def test_sql_text_carries_no_keys_or_values() -> None:

@@ -9,11 +9,11 @@ pytest.importorskip("pinecone")
 
 from tests.emulators.pinecone import PineconeEmulator, limits
 from tests.emulators.pinecone.fixtures import emulator_fixture, make_store, records, store_fixture, vectors  # noqa: F401
-from vecbridge.connectors.pinecone import PineconeStore
 from vecbridge.core import CollectionSpec, InvalidInput, Record
+from vecbridge.core.store import Store
 
 
-def test_split_by_vector_count(emulator: PineconeEmulator, store: PineconeStore) -> None:
+def test_split_by_vector_count(emulator: PineconeEmulator, store: Store) -> None:
     store.create_collection(CollectionSpec("many", 4))
     recs = records(2500, 4)
     assert store.upsert("many", recs, batch_size=2500) == 2500
@@ -25,7 +25,7 @@ def test_split_by_vector_count(emulator: PineconeEmulator, store: PineconeStore)
     assert store.count("many") == 2500
 
 
-def test_split_by_request_bytes(emulator: PineconeEmulator, store: PineconeStore) -> None:
+def test_split_by_request_bytes(emulator: PineconeEmulator, store: Store) -> None:
     dim = 512
     store.create_collection(CollectionSpec("heavy", dim))
     # ~30 KB of metadata + ~6 KB of vector each: 300 of them are ~11 MB, far over one request.
@@ -52,7 +52,7 @@ def test_concurrency_is_bounded(emulator: PineconeEmulator) -> None:
         s.close()
 
 
-def test_get_and_scan_chunk_their_requests(emulator: PineconeEmulator, store: PineconeStore) -> None:
+def test_get_and_scan_chunk_their_requests(emulator: PineconeEmulator, store: Store) -> None:
     store.create_collection(CollectionSpec("reads", 4))
     recs = records(1200, 4)
     store.upsert("reads", recs)
@@ -69,23 +69,49 @@ def test_get_and_scan_chunk_their_requests(emulator: PineconeEmulator, store: Pi
     assert sorted(resumed) == sorted(r.id for p in pages[2:] for r in p.records)
 
 
-def test_large_k_fetches_payload_separately(emulator: PineconeEmulator, store: PineconeStore) -> None:
-    store.create_collection(CollectionSpec("wide", 4))
-    recs = records(1200, 4)
+def test_small_searches_are_one_query(emulator: PineconeEmulator, store: Store) -> None:
+    store.create_collection(CollectionSpec("few", 4))
+    recs = records(30, 4)
+    store.upsert("few", recs)
+    emulator.clear()
+    hits = store.query("few", recs[0].vector, k=10, include_vectors=True)
+    assert hits[0].id == "r0" and hits[0].metadata == {"i": 0} and hits[0].vector is not None
+    (q,) = emulator.received("/query")
+    assert q.body["topK"] == 10 and q.body["includeMetadata"] and q.body["includeValues"]
+    assert emulator.received("/vectors/fetch") == []
+
+
+def test_searches_stay_under_the_4mb_response_limit(emulator: PineconeEmulator, store: Store) -> None:
+    """A query response holds at most 4 MB (Pinecone's "Query limits"): 1,000 matches carrying
+    20 KB of text each would be 20 MB, so the search asks for ids and scores, then fetches."""
+    dim = 16
+    store.create_collection(CollectionSpec("wide", dim))
+    recs = [Record(f"w{i}", v, f"{i} " + "t" * 20_000, {"i": i}) for i, v in enumerate(vectors(1000, dim))]
     store.upsert("wide", recs)
     emulator.clear()
-    hits = store.query("wide", recs[0].vector, k=1100, include_vectors=True)
-    assert len(hits) == 1100 and hits[0].id == "r0" and hits[0].metadata == {"i": 0}
-    assert hits[0].vector is not None and len(hits[0].vector) == 4
-    scores = [h.score for h in hits]
-    assert scores == sorted(scores, reverse=True)
+    hits = store.query("wide", recs[0].vector, k=1000, include_vectors=True)
+    assert len(hits) == 1000 and hits[0].id == "w0" and hits[0].text == recs[0].text
+    assert all(h.vector is not None and len(h.vector) == dim for h in hits)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    assert all(r.status == 200 for r in emulator.received())
     (q,) = emulator.received("/query")
-    assert q.body["topK"] == 1100 and not q.body["includeMetadata"] and not q.body["includeValues"]
+    assert q.body["topK"] == 1000 and not q.body["includeMetadata"] and not q.body["includeValues"]
+    assert len(emulator.received("/vectors/fetch")) >= 2
+
+
+def test_k_up_to_10000_with_metadata_and_values(emulator: PineconeEmulator, store: Store) -> None:
+    store.create_collection(CollectionSpec("deep", 4))
+    recs = records(10_050, 4)
+    store.upsert("deep", recs)
+    hits = store.query("deep", recs[7].vector, k=10_000, include_vectors=True, filter={"i": {"$gte": 0}})
+    assert len(hits) == 10_000 and hits[0].id == "r7"
+    by_id = {r.id: r for r in recs}
+    assert all(h.metadata == by_id[h.id].metadata and h.vector is not None for h in hits)
     with pytest.raises(InvalidInput, match="10,000"):
-        store.query("wide", recs[0].vector, k=10_001)
+        store.query("deep", recs[0].vector, k=10_001)
 
 
-def test_count_with_filter_past_the_query_ceiling(emulator: PineconeEmulator, store: PineconeStore) -> None:
+def test_count_with_filter_past_the_query_ceiling(emulator: PineconeEmulator, store: Store) -> None:
     store.create_collection(CollectionSpec("lots", 2))
     recs = [Record(f"n{i}", [1.0, float(i % 7)], None, {"odd": i % 2 == 1}) for i in range(10_050)]
     store.upsert("lots", recs)

@@ -11,8 +11,6 @@ pytest.importorskip("pinecone")
 
 from tests.emulators.pinecone import PineconeEmulator
 from tests.emulators.pinecone.fixtures import TEST_KEY, emulator_fixture, make_store, records, store_fixture  # noqa: F401
-from vecbridge.embedders.hashing import HashingEmbedder
-from vecbridge.connectors.pinecone import PineconeStore
 from vecbridge.connectors.pinecone.names import index_name_for
 from vecbridge.core import (
     CollectionNotFound,
@@ -22,8 +20,11 @@ from vecbridge.core import (
     Metric,
     MetricMismatch,
     StoreError,
+    UnsupportedFeature,
     connect,
 )
+from vecbridge.core.store import Store
+from vecbridge.embedders.hashing import HashingEmbedder
 
 # ----- one index per collection ------------------------------------------------------------
 
@@ -53,7 +54,7 @@ def test_index_not_ready_in_time_is_a_clear_error() -> None:
             s.close()
 
 
-def test_deletion_protection_is_left_to_the_user(emulator: PineconeEmulator, store: PineconeStore) -> None:
+def test_deletion_protection_is_left_to_the_user(emulator: PineconeEmulator, store: Store) -> None:
     from pinecone import Pinecone
 
     store.create_collection(CollectionSpec("kept", 8))
@@ -95,7 +96,7 @@ def test_bad_options_are_refused(emulator: PineconeEmulator, query: str, message
         make_store(emulator, query)
 
 
-def test_dropped_index_is_gone_for_data_calls(emulator: PineconeEmulator, store: PineconeStore) -> None:
+def test_dropped_index_is_gone_for_data_calls(emulator: PineconeEmulator, store: Store) -> None:
     store.create_collection(CollectionSpec("brief", 8))
     assert store.drop_collection("brief") is True
     assert "brief" not in emulator.indexes
@@ -176,3 +177,123 @@ def test_layouts_do_not_mistake_each_other(emulator: PineconeEmulator) -> None:
     finally:
         shared.close()
         per_index.close()
+
+
+# ----- what the 2026-07 control plane is sent and says --------------------------------------
+
+
+def test_sdk10_creates_an_index_the_published_spec_describes(emulator: PineconeEmulator, store: Store) -> None:
+    """SDK 10 creates a vectors-API index with the reserved ``_values`` field only; described,
+    such an index reports ``_sparse_values`` too (db_control 2026-07), which is still a plain
+    dense collection."""
+    emb = HashingEmbedder(dimension=8)
+    spec = store.create_collection(CollectionSpec("plain", 8, Metric.DOT, emb.fingerprint))
+    (create,) = [r for r in emulator.received("/indexes") if r.method == "POST"]
+    assert set(create.body) <= {"name", "schema", "deployment", "tags", "deletion_protection"}
+    assert create.body["schema"] == {
+        "fields": {"_values": {"type": "dense_vector", "dimension": 8, "metric": "dotproduct"}}
+    }
+    assert create.body["deployment"] == {"deployment_type": "managed", "cloud": "aws", "region": "us-east-1"}
+    assert not emulator.indexes["plain"].sparse
+    described = make_store(emulator)
+    try:
+        assert described.describe_collection("plain") == spec and not spec.hybrid and not spec.multi_tenant
+    finally:
+        described.close()
+
+
+def test_hybrid_collections_get_a_sparse_field_on_a_dotproduct_index(emulator: PineconeEmulator, store: Store) -> None:
+    spec = store.create_collection(CollectionSpec("mixed", 8, Metric.COSINE, hybrid=True))
+    index = emulator.indexes["mixed"]
+    assert (index.metric, index.sparse) == ("dotproduct", True)
+    assert index.tags["vecbridge-flags"] == "hybrid,unit"  # cosine kept as unit vectors
+    assert (spec.metric, spec.hybrid) == (Metric.COSINE, True)
+    (create,) = [r for r in emulator.received("/indexes") if r.method == "POST"]
+    assert create.body["schema"]["fields"]["_sparse_values"] == {"type": "sparse_vector"}
+    with pytest.raises(UnsupportedFeature, match="euclidean"):
+        store.create_collection(CollectionSpec("far", 8, Metric.EUCLIDEAN, hybrid=True))
+    assert "far" not in emulator.indexes
+
+
+def test_a_disabled_index_is_reported_as_disabled(emulator: PineconeEmulator, store: Store) -> None:
+    """Pinecone reports some indexes as ``Disabled``: they exist, but serve nothing. That is what
+    the user hears, with what to do, not "absent" (nor "created meanwhile by someone else")."""
+    store.create_collection(CollectionSpec("paused", 8))
+    emulator.set_state("paused", "Disabled")
+    other = make_store(emulator)
+    try:
+        for attempt in (
+            lambda: other.has_collection("paused"),
+            lambda: other.describe_collection("paused"),
+            lambda: other.create_collection(CollectionSpec("paused", 8)),
+            lambda: other.create_collection(CollectionSpec("paused", 8), exist_ok=True),
+        ):
+            with pytest.raises(StoreError, match=r"'paused' exists but is Disabled.*Re-enable it.*or drop"):
+                attempt()
+        assert "paused" in other.list_collections()
+        assert other.drop_collection("paused") is True and "paused" not in emulator.indexes
+    finally:
+        other.close()
+
+
+# ----- tenants -----------------------------------------------------------------------------
+
+
+def test_tenants_are_namespaces_of_the_collections_index(emulator: PineconeEmulator, store: Store) -> None:
+    store.create_collection(CollectionSpec("crm", 8, multi_tenant=True))
+    store.upsert("crm", records(3, 8), tenant="acme")
+    store.upsert("crm", records(2, 8), tenant="globex")
+    assert set(emulator.indexes["crm"].data.namespaces) == {"acme", "globex"}
+    assert emulator.indexes["crm"].tags["vecbridge-flags"] == "tenants"
+    assert store.describe_collection("crm").multi_tenant
+
+
+def test_tenants_in_a_shared_index(emulator: PineconeEmulator) -> None:
+    plain, prefixed = make_store(emulator, "?index=shared"), make_store(emulator, "?index=shared&namespace=team")
+    try:
+        plain.create_collection(CollectionSpec("crm", 8, multi_tenant=True))
+        prefixed.create_collection(CollectionSpec("crm", 8, multi_tenant=True))
+        plain.upsert("crm", records(3, 8), tenant="acme")
+        prefixed.upsert("crm", records(2, 8), tenant="acme")
+        namespaces = set(emulator.indexes["shared"].data.namespaces)
+        assert {"crm/@acme", "team/crm/@acme"} <= namespaces
+        assert (plain.count("crm", tenant="acme"), prefixed.count("crm", tenant="acme")) == (3, 2)
+        assert plain.drop_collection("crm") is True
+        left = set(emulator.indexes["shared"].data.namespaces)
+        assert "crm/@acme" not in left and "team/crm/@acme" in left
+        assert prefixed.count("crm", tenant="acme") == 2 and not plain.has_collection("crm")
+    finally:
+        plain.close()
+        prefixed.close()
+
+
+def test_a_shared_index_admits_what_fits_it(emulator: PineconeEmulator) -> None:
+    hybrid = make_store(emulator, "?index=kw")
+    plain = make_store(emulator, "?index=dense")
+    try:
+        hybrid.create_collection(CollectionSpec("first", 8, Metric.COSINE, hybrid=True))
+        assert (emulator.indexes["kw"].metric, emulator.indexes["kw"].sparse) == ("dotproduct", True)
+        hybrid.create_collection(CollectionSpec("dots", 8, Metric.DOT))  # dot product fits a dotproduct index
+        with pytest.raises(MetricMismatch, match="dotproduct"):
+            hybrid.create_collection(CollectionSpec("angles", 8, Metric.COSINE))  # not hybrid: needs cosine
+        plain.create_collection(CollectionSpec("first", 8, Metric.DOT))
+        with pytest.raises(UnsupportedFeature, match="without a keyword"):
+            plain.create_collection(CollectionSpec("words", 8, Metric.DOT, hybrid=True))
+        assert hybrid.describe_collection("first").hybrid and sorted(hybrid.list_collections()) == ["dots", "first"]
+    finally:
+        hybrid.close()
+        plain.close()
+
+
+def test_shared_index_catalog_changes_are_waited_for() -> None:
+    """Catalog records are records: on an eventually consistent index they show up (and go) late;
+    creating and dropping a collection wait for that, so what follows sees the change."""
+    with PineconeEmulator(lag=0.2) as emu:
+        s = make_store(emu, "?index=slow")
+        try:
+            s.create_collection(CollectionSpec("c", 8))
+            assert s.has_collection("c") and s.list_collections() == ["c"]
+            assert s.drop_collection("c") is True
+            assert not s.has_collection("c") and s.list_collections() == []
+        finally:
+            s.close()

@@ -11,8 +11,6 @@ pytest.importorskip("pinecone")
 
 from tests.emulators.pinecone import PineconeEmulator
 from tests.emulators.pinecone.fixtures import emulator_fixture, make_store, store_fixture  # noqa: F401
-from vecbridge.embedders.hashing import HashingEmbedder
-from vecbridge.connectors.pinecone import PineconeStore
 from vecbridge.connectors.pinecone.names import (
     embedder_from_tags,
     embedder_tags,
@@ -21,6 +19,8 @@ from vecbridge.connectors.pinecone.names import (
 )
 from vecbridge.core import CollectionSpec, EmbedderFingerprint, InvalidInput, Metric, StoreError
 from vecbridge.core.models import validate_collection_name
+from vecbridge.core.store import Store
+from vecbridge.embedders.hashing import HashingEmbedder
 
 
 def _portable_names(n: int, seed: int = 1) -> list[str]:
@@ -63,7 +63,7 @@ def test_fingerprint_too_large_for_tags_is_refused() -> None:
         embedder_tags(fp)
 
 
-def test_user_name_and_spec_survive_in_index_tags(emulator: PineconeEmulator, store: PineconeStore) -> None:
+def test_user_name_and_spec_survive_in_index_tags(emulator: PineconeEmulator, store: Store) -> None:
     emb = HashingEmbedder(dimension=16)
     spec = store.create_collection(CollectionSpec("My_Docs", 16, Metric.DOT, emb.fingerprint))
     index = emulator.indexes[index_name_for("My_Docs")]
@@ -79,7 +79,7 @@ def test_user_name_and_spec_survive_in_index_tags(emulator: PineconeEmulator, st
         other.close()
 
 
-def test_indexes_made_outside_vecbridge(emulator: PineconeEmulator, store: PineconeStore) -> None:
+def test_indexes_made_outside_vecbridge(emulator: PineconeEmulator, store: Store) -> None:
     from pinecone import Pinecone
 
     from tests.emulators.pinecone.fixtures import SERVERLESS, TEST_KEY

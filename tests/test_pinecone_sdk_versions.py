@@ -18,12 +18,16 @@ from vecbridge.core import CollectionSpec, StoreError
 def test_create_request_follows_the_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
     args = {"name": "n", "dimension": 8, "metric": "dotproduct", "cloud": "gcp", "region": "r", "tags": {"a": "b"}}
     monkeypatch.setattr(sdk, "SDK_MAJOR", 10)
-    modern = sdk.create_index_kwargs(**args)  # type: ignore[arg-type]
+    modern = sdk.create_index_kwargs(**args, sparse=False)  # type: ignore[arg-type]
     assert modern["schema"] == {"fields": {"_values": {"type": "dense_vector", "dimension": 8, "metric": "dotproduct"}}}
     assert modern["deployment"] == {"deployment_type": "managed", "cloud": "gcp", "region": "r"}
     assert "dimension" not in modern and modern["timeout"] == -1 and modern["tags"] == {"a": "b"}
+    hybrid = sdk.create_index_kwargs(**args, sparse=True)  # type: ignore[arg-type]
+    assert hybrid["schema"]["fields"]["_sparse_values"] == {
+        "type": "sparse_vector"
+    }  # no metric: the server refuses one
     monkeypatch.setattr(sdk, "SDK_MAJOR", 9)
-    legacy = sdk.create_index_kwargs(**args)  # type: ignore[arg-type]
+    legacy = sdk.create_index_kwargs(**args, sparse=True)  # type: ignore[arg-type]
     assert (legacy["dimension"], legacy["metric"]) == (8, "dotproduct")
     assert legacy["spec"] == {"serverless": {"cloud": "gcp", "region": "r"}} and "schema" not in legacy
 
@@ -37,16 +41,26 @@ class SparseVectorField:
     pass
 
 
+class LegacyMetadataField:
+    filterable = True
+
+
 def test_index_shapes_of_both_generations() -> None:
-    modern = SimpleNamespace(schema=SimpleNamespace(fields={"_values": DenseVectorField(dimension=4, metric="Cosine")}))
-    assert sdk.dense_shape(modern) == (4, "cosine")
-    hybrid = SimpleNamespace(
-        schema=SimpleNamespace(fields={"d": DenseVectorField(dimension=4, metric="cosine"), "s": SparseVectorField()})
-    )
-    assert sdk.dense_shape(hybrid) is None
+    def described(**fields: object) -> SimpleNamespace:
+        return SimpleNamespace(schema=SimpleNamespace(fields=fields))
+
+    # 2026-07 reports both reserved fields for every dense vectors-API index, however created.
+    both = described(_values=DenseVectorField(4, "Cosine"), _sparse_values=SparseVectorField())
+    assert sdk.vector_shape(both) == (4, "cosine")
+    assert sdk.vector_shape(described(_values=DenseVectorField(4, "dotproduct"))) == (4, "dotproduct")
+    with_metadata = described(_values=DenseVectorField(4, "euclidean"), genre=LegacyMetadataField())
+    assert sdk.vector_shape(with_metadata) == (4, "euclidean")
+    document = described(embedding=DenseVectorField(4, "cosine"), s=SparseVectorField())
+    assert sdk.vector_shape(document) is None  # named fields: a document index, not the vectors API
+    assert sdk.vector_shape(described(_sparse_values=SparseVectorField())) is None
     legacy = SimpleNamespace(dimension=6, metric="euclidean", vector_type="dense", embed=None)
-    assert sdk.dense_shape(legacy) == (6, "euclidean")
-    assert sdk.dense_shape(SimpleNamespace(dimension=None, metric="dotproduct", vector_type="sparse")) is None
+    assert sdk.vector_shape(legacy) == (6, "euclidean")
+    assert sdk.vector_shape(SimpleNamespace(dimension=None, metric="dotproduct", vector_type="sparse")) is None
 
 
 def test_pinecone_local_shape_needs_sdk_9() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import traceback
 
@@ -10,7 +11,13 @@ import pytest
 pytest.importorskip("pinecone")
 
 from tests.emulators.pinecone import PineconeEmulator
-from tests.emulators.pinecone.fixtures import TEST_KEY, emulator_fixture, make_store, records  # noqa: F401
+from tests.emulators.pinecone.fixtures import (  # noqa: F401
+    TEST_KEY,
+    emulator_fixture,
+    make_async_store,
+    make_store,
+    records,
+)
 from vecbridge.core import CollectionSpec, InvalidInput, StoreError, connect
 
 WRONG_KEY = "pcsk_WRONG-key-also-secret-9876543210"
@@ -76,3 +83,26 @@ def test_key_from_environment(emulator: PineconeEmulator, monkeypatch: pytest.Mo
         assert TEST_KEY not in repr(store)
     finally:
         store.close()
+
+
+def test_async_driver_never_shows_the_key(emulator: PineconeEmulator, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+
+    async def scenario() -> list[str]:
+        seen: list[str] = []
+        good, bad = make_async_store(emulator), make_async_store(emulator, api_key=WRONG_KEY)
+        try:
+            await good.create_collection(CollectionSpec("quiet", 8))
+            await good.upsert("quiet", records(3, 8))
+            seen += [repr(good), str(good), repr(good.driver), repr(good.driver.settings)]
+            with pytest.raises(StoreError, match="401") as info:
+                await bad.count("quiet")
+            seen.append(_visible(info.value))
+        finally:
+            await good.close()
+            await bad.close()
+        return seen
+
+    shown = "\n".join(asyncio.run(scenario()))
+    assert TEST_KEY not in shown and TEST_KEY[-8:] not in shown and WRONG_KEY not in shown
+    assert TEST_KEY not in caplog.text and WRONG_KEY not in caplog.text

@@ -239,3 +239,28 @@ def test_bulk_load_groups_upserts(driver: MemoryDriver) -> None:
         store.upsert("c", records(5))
         store.upsert("c", records(5, prefix="x"))
     assert driver.calls.count("begin_load") == 1 and driver.calls.count("end_load") == 1
+
+
+class AdoptingMemory(MemoryDriver):
+    """A driver that can adopt: a collection it holds, read under another name."""
+
+    def adopt(self, name: str, adoption: Any) -> CollectionSpec:
+        found = self.describe(adoption.native)
+        assert found is not None
+        return CollectionSpec(name, found.dimension, found.metric)
+
+
+def test_adopted_collections_are_read_only_unless_writable(mode: str) -> None:
+    from vecbridge.core import UnsupportedFeature
+
+    driver = AdoptingMemory()
+    s = open_store(mode, driver)
+    s.create_collection(CollectionSpec("theirs", 8))
+    s.adopt("mine", native="theirs")
+    writes_before = driver.calls.count("write")
+    with pytest.raises(UnsupportedFeature, match="writable=True"):
+        s.upsert("mine", records(2))
+    with pytest.raises(UnsupportedFeature, match="another tool"):
+        s.drop_collection("mine")
+    assert driver.calls.count("write") == writes_before and driver.calls.count("drop") == 0
+    s.close()

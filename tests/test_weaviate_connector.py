@@ -1,21 +1,27 @@
 """Weaviate connector behaviour beyond the conformance suite, through the real weaviate-client
-against the emulator: names, failed batch objects, the delete_many cap, secrets, URLs, faults."""
+against the emulator: names, metadata layout, deletes, URLs, secrets, connecting, closing."""
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Iterator
 
-import numpy as np
 import pytest
 
 pytest.importorskip("weaviate", reason="the weaviate extra is not installed")
 import grpc
-import weaviate
 
-from tests.backends.weaviate import connect_emulator, offline_version_check
+from tests.backends import weaviate as backend
+from tests.backends.weaviate import (
+    DIM,
+    connect_emulator,
+    connect_emulator_async,
+    offline_version_check,
+    raw_client,
+    records,
+)
 from tests.emulators.weaviate import WeaviateEmulator
-from vecbridge.connectors.weaviate import WeaviateStore
+from vecbridge.connectors.weaviate import AsyncWeaviateDriver, WeaviateDriver
 from vecbridge.connectors.weaviate.schema import class_name, filter_property
 from vecbridge.core import (
     CollectionExists,
@@ -25,48 +31,21 @@ from vecbridge.core import (
     Record,
     StoreError,
     UnsupportedFilter,
-    UpsertFailed,
     connect,
+    connect_async,
     point_uuid,
 )
 from vecbridge.core.retry import RetryPolicy
+from vecbridge.core.store import Store
 
-DIM = 8
-FAST_RETRY = RetryPolicy(attempts=3, initial_wait=0.01, max_wait=0.05)
-
-
-def records(n: int, prefix: str = "r") -> list[Record]:
-    rng = np.random.default_rng(1)
-    return [
-        Record(f"{prefix}{i}", rng.normal(size=DIM).tolist(), f"text {i}", {"i": i, "odd": i % 2 == 1})
-        for i in range(n)
-    ]
-
-
-@pytest.fixture
-def emulator() -> Iterator[WeaviateEmulator]:
-    with WeaviateEmulator() as emu:
-        yield emu
-
-
-@pytest.fixture
-def store(emulator: WeaviateEmulator) -> Iterator[WeaviateStore]:
-    s = connect_emulator(emulator)
-    assert isinstance(s, WeaviateStore)
-    s.retry_policy = FAST_RETRY
-    yield s
-    s.close()
-
-
-def raw_client(emulator: WeaviateEmulator) -> weaviate.WeaviateClient:
-    with offline_version_check(emulator):
-        return weaviate.connect_to_local(host=emulator.host, port=emulator.http_port, grpc_port=emulator.grpc_port)
-
+# The shared fixtures (an emulator per test, a store on it with fast retries).
+emulator_fixture = backend.emulator_fixture
+store_fixture = backend.store_fixture
 
 # ----- names ----------------------------------------------------------------------------------
 
 
-def test_names_are_normalised_and_the_users_name_is_kept(store: WeaviateStore, emulator: WeaviateEmulator) -> None:
+def test_names_are_normalised_and_the_users_name_is_kept(store: Store, emulator: WeaviateEmulator) -> None:
     assert class_name("docs-v2") == "Docs_v2" and class_name("Already") == "Already"
     store.create_collection(CollectionSpec("docs-v2", DIM))
     assert emulator.db.get_class("Docs_v2") is not None  # Weaviate's rules: capitalised, no '-'
@@ -83,7 +62,7 @@ def test_names_are_normalised_and_the_users_name_is_kept(store: WeaviateStore, e
 
 
 @pytest.mark.parametrize("clash", ["docs_v2", "Docs-v2", "DOCS-V2"])
-def test_names_that_map_to_the_same_class_cannot_coexist(store: WeaviateStore, clash: str) -> None:
+def test_names_that_map_to_the_same_class_cannot_coexist(store: Store, clash: str) -> None:
     store.create_collection(CollectionSpec("docs-v2", DIM))
     store.upsert("docs-v2", records(3))
     with pytest.raises(CollectionExists, match="docs-v2") as info:
@@ -96,7 +75,7 @@ def test_names_that_map_to_the_same_class_cannot_coexist(store: WeaviateStore, c
     assert store.count("docs-v2") == 3
 
 
-def test_classes_not_made_by_vecbridge_are_left_alone(store: WeaviateStore, emulator: WeaviateEmulator) -> None:
+def test_classes_not_made_by_vecbridge_are_left_alone(store: Store, emulator: WeaviateEmulator) -> None:
     client = raw_client(emulator)
     try:
         client.collections.create("Foreign")
@@ -110,19 +89,15 @@ def test_classes_not_made_by_vecbridge_are_left_alone(store: WeaviateStore, emul
     assert emulator.db.get_class("Foreign") is not None
 
 
-def test_a_class_changed_outside_vecbridge_is_reported(store: WeaviateStore, emulator: WeaviateEmulator) -> None:
+def test_a_class_changed_outside_vecbridge_is_reported(store: Store, emulator: WeaviateEmulator) -> None:
     store.create_collection(CollectionSpec("edited", DIM))
     schema = emulator.db.get_class("Edited").schema  # type: ignore[union-attr]
     schema["vectorConfig"]["default"]["vectorIndexConfig"]["distance"] = "dot"
-    fresh = connect_emulator(emulator)
-    try:
-        with pytest.raises(StoreError, match="changed outside vecbridge"):
-            fresh.describe_collection("edited")
-    finally:
-        fresh.close()
+    with pytest.raises(StoreError, match="changed outside vecbridge"):
+        store.describe_collection("edited")
 
 
-def test_collection_dropped_behind_the_stores_back(store: WeaviateStore, emulator: WeaviateEmulator) -> None:
+def test_collection_dropped_behind_the_stores_back(store: Store, emulator: WeaviateEmulator) -> None:
     store.create_collection(CollectionSpec("gone", DIM))
     store.upsert("gone", records(2))
     emulator.db.delete_class("Gone")
@@ -134,7 +109,7 @@ def test_collection_dropped_behind_the_stores_back(store: WeaviateStore, emulato
 # ----- metadata mapping -----------------------------------------------------------------------
 
 
-def test_metadata_is_typed_by_vecbridge_not_by_auto_schema(store: WeaviateStore, emulator: WeaviateEmulator) -> None:
+def test_metadata_is_typed_by_vecbridge_not_by_auto_schema(store: Store, emulator: WeaviateEmulator) -> None:
     store.create_collection(CollectionSpec("typed", DIM))
     vec = records(1)[0].vector
     store.upsert(
@@ -147,18 +122,21 @@ def test_metadata_is_typed_by_vecbridge_not_by_auto_schema(store: WeaviateStore,
     props = {p["name"]: p["dataType"][0] for p in emulator.db.get_class("Typed").schema["properties"]}  # type: ignore[union-attr]
     assert props[filter_property("year", "number")] == "number[]" and props["m_year_s"] == "text[]"
     assert props[filter_property("título", "text")] == "text[]" and filter_property("título", "text").startswith("h_")
-    # an RFC 3339 string stays text: auto-schema would have made it a date and refused other strings
-    assert props[filter_property("when", "text")] == "text[]"
+    # an RFC 3339 string stays text (auto-schema would have made it a date and refused other
+    # strings); its instant goes to a number shadow that date ranges compare
+    assert props[filter_property("when", "text")] == "text[]" and props[filter_property("when", "date")] == "number[]"
     assert {filter_property("mixed", k) for k in ("number", "text", "bool")} <= set(props)
     assert store.count("typed", filter={"year": 2020}) == 1
     assert store.count("typed", filter={"year": "2020"}) == 1
     assert store.count("typed", filter={"flag": True}) == 1 and store.count("typed", filter={"flag": 1}) == 1
+    assert store.count("typed", filter={"when": {"$gte": "2023-12-31T23:00:00-02:00"}}) == 0
+    assert store.count("typed", filter={"when": {"$lt": "2023-12-31T23:00:00-02:00"}}) == 1
     assert [r.metadata for r in store.get("typed", ["b"])] == [
         {"year": "2020", "flag": 1, "mixed": [1, "one", True, None, {"n": 1}]}
     ]
 
 
-def test_filters_on_keys_never_written_need_no_request(store: WeaviateStore, emulator: WeaviateEmulator) -> None:
+def test_filters_on_keys_never_written_need_no_request(store: Store, emulator: WeaviateEmulator) -> None:
     store.create_collection(CollectionSpec("sparse", DIM))
     store.upsert("sparse", records(6))
     before = emulator.faults.count("grpc:Search")
@@ -166,6 +144,18 @@ def test_filters_on_keys_never_written_need_no_request(store: WeaviateStore, emu
     assert emulator.faults.count("grpc:Search") == before  # folded to "nothing matches" locally
     assert len(store.query("sparse", records(1)[0].vector, k=6, filter={"nokey": {"$ne": 1}})) == 6
     assert store.count("sparse", filter={"$not": {"nokey": {"$exists": True}}}) == 6
+
+
+def test_a_key_another_writer_added_is_found(store: Store, emulator: WeaviateEmulator) -> None:
+    store.create_collection(CollectionSpec("shared", DIM))
+    store.upsert("shared", records(2))
+    assert store.count("shared", filter={"late": 1}) == 0  # this driver has not seen "late" yet
+    other = connect_emulator(emulator)
+    try:
+        other.upsert("shared", [Record("x", records(1)[0].vector, None, {"late": 1})])
+    finally:
+        other.close()
+    assert store.count("shared", filter={"late": 1}) == 1  # the schema is read again on a miss
 
 
 def test_negation_needs_weaviate_133() -> None:
@@ -180,52 +170,6 @@ def test_negation_needs_weaviate_133() -> None:
                     s.query("old", records(1)[0].vector, filter=flt)
         finally:
             s.close()
-
-
-# ----- batches --------------------------------------------------------------------------------
-
-
-def test_failed_batch_objects_are_reported_with_their_ids(store: WeaviateStore, emulator: WeaviateEmulator) -> None:
-    store.create_collection(CollectionSpec("fails", DIM))
-    recs = records(12)
-    bad = {"r3", "r7"}
-    emulator.faults.fail_objects([point_uuid(i) for i in bad], "invalid text property 'vb_id' on class 'Fails'")
-    with pytest.raises(UpsertFailed) as info:
-        store.upsert("fails", recs)
-    err = info.value
-    assert bad <= set(err.failed_ids)
-    assert "'r3'" in str(err.cause) and "'r7'" in str(err.cause) and "invalid text property" in str(err.cause)
-    assert emulator.faults.count("grpc:BatchObjects") == 1  # a validation error is not retried
-    assert emulator.object_count("Fails") == len(recs) - len(bad)  # the others landed
-
-
-def test_transient_object_failures_are_sent_again(store: WeaviateStore, emulator: WeaviateEmulator) -> None:
-    store.create_collection(CollectionSpec("flaky", DIM))
-    emulator.faults.fail_objects([point_uuid("r2")], "connection refused: node unavailable (503)", times=1)
-    assert store.upsert("flaky", records(10)) == 10
-    assert emulator.object_count("Flaky") == 10
-    assert emulator.faults.count("grpc:BatchObjects") == 2  # the whole batch, then only the failed object
-
-
-def test_upserts_go_in_fixed_size_concurrent_requests(emulator: WeaviateEmulator) -> None:
-    s = connect_emulator(emulator, batch_size=10, concurrent_requests=3)
-    try:
-        s.create_collection(CollectionSpec("chunks", DIM))
-        assert s.upsert("chunks", records(95)) == 95
-        assert emulator.faults.count("grpc:BatchObjects") == 10
-        assert s.count("chunks") == 95
-    finally:
-        s.close()
-
-
-def test_transient_grpc_errors_are_retried(store: WeaviateStore, emulator: WeaviateEmulator) -> None:
-    store.create_collection(CollectionSpec("retry", DIM))
-    store.upsert("retry", records(5))
-    emulator.faults.fail_rpc("Search", grpc.StatusCode.RESOURCE_EXHAUSTED, "too many requests", times=2)
-    assert len(store.query("retry", records(1)[0].vector, k=5)) == 5
-    emulator.faults.fail_rpc("Search", grpc.StatusCode.INVALID_ARGUMENT, "bad request", times=1)
-    with pytest.raises(StoreError, match="bad request"):
-        store.query("retry", records(1)[0].vector, k=5)
 
 
 # ----- deletes --------------------------------------------------------------------------------
@@ -246,7 +190,7 @@ def test_delete_many_cap_is_looped_until_done() -> None:
             s.close()
 
 
-def test_objects_weaviate_fails_to_delete_are_reported(store: WeaviateStore, emulator: WeaviateEmulator) -> None:
+def test_objects_weaviate_fails_to_delete_are_reported(store: Store, emulator: WeaviateEmulator) -> None:
     store.create_collection(CollectionSpec("stuck", DIM))
     store.upsert("stuck", records(4))
     emulator.faults.fail_deletes([point_uuid("r1")], "shard is read-only")
@@ -256,24 +200,43 @@ def test_objects_weaviate_fails_to_delete_are_reported(store: WeaviateStore, emu
     assert sorted(r.id for r in store.get("stuck", ["r0", "r1"])) == ["r1"]
 
 
+def test_reads_of_a_tenant_never_written_are_empty(store: Store) -> None:
+    store.create_collection(CollectionSpec("mt", DIM, multi_tenant=True))
+    store.upsert("mt", records(3), tenant="acme")
+    vec = records(1)[0].vector
+    assert store.count("mt", tenant="nobody") == 0
+    assert store.count("mt", tenant="nobody", filter={"i": {"$ne": 1}}) == 0
+    assert store.query("mt", vec, tenant="nobody") == []
+    assert store.get("mt", ["r0"], tenant="nobody") == []
+    assert [p.records for p in store.scan("mt", tenant="nobody")] == [[]]
+    store.delete("mt", ["r0"], tenant="nobody")  # nothing to delete, no error
+    assert store.count("mt", tenant="acme") == 3
+
+
 # ----- connecting, secrets --------------------------------------------------------------------
 
 
 def test_api_key_is_sent_but_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("WEAVIATE_API_KEY", raising=False)
     key = "wv-secret-0123456789"
+    header = "module-key-9876543210"
     with WeaviateEmulator(api_key=key) as emu:
-        s = connect_emulator(emu, api_key=key)
+        s = connect_emulator(emu, api_key=key, headers={"X-Module-Api-Key": header})
         try:
             s.create_collection(CollectionSpec("auth", DIM))
             s.upsert("auth", records(3))
             assert s.count("auth") == 3  # REST and gRPC both carried the key
-            assert key not in repr(s) and key not in str(s)
+            for shown in (repr(s), str(s), repr(s.driver), repr(s.driver.settings)):  # type: ignore[attr-defined]
+                assert key not in shown and header not in shown
             # even a server (or proxy) that echoes the header does not leak it through our errors
-            emu.faults.fail_rpc("Search", grpc.StatusCode.INVALID_ARGUMENT, f"rejected header Bearer {key}")
+            emu.faults.fail_rpc("Search", grpc.StatusCode.INVALID_ARGUMENT, f"rejected Bearer {key} and {header}")
             with pytest.raises(StoreError) as info:
                 s.query("auth", records(1)[0].vector)
-            assert key not in str(info.value) and "***" in str(info.value)
+            assert key not in str(info.value) and header not in str(info.value) and "***" in str(info.value)
+            emu.faults.fail_objects(None, f"token {key} refused", times=1)
+            with pytest.raises(Exception) as failed:
+                s.upsert("auth", records(1))
+            assert key not in str(failed.value) and key not in repr(getattr(failed.value, "reasons", ""))
         finally:
             s.close()
         for wrong in ("wv-wrong-key-987654", None):
@@ -299,17 +262,43 @@ def test_weaviate_cloud_needs_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
         ("weaviate://localhost:8080?grpc_prot=1", "unknown Weaviate option"),
         ("weaviate://localhost:8080?grpc_port=fifty", "grpc_port must be an integer"),
         ("weaviate://localhost:8080?timeout=soon", "timeout must be a number"),
+        ("weaviate://localhost:8080?consistency=most", "consistency must be"),
+        ("weaviate://localhost:8080?compression=zip", "compression must be one of"),
+        ("weaviate://localhost:8080?object_retries=2", "was removed"),
+        ("weaviate://localhost:8080?batch_size=0", "batch_size must be positive"),
     ],
 )
 def test_bad_urls_fail_clearly_before_connecting(url: str, message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
-        WeaviateStore.from_url(url)
+        WeaviateDriver.from_url(url)
+    with pytest.raises(InvalidInput, match=message):
+        WeaviateDriver.async_from_url(url)
 
 
 def test_unreachable_server_gives_a_clear_error(emulator: WeaviateEmulator) -> None:
     url = f"weaviate://127.0.0.1:{emulator.http_port}?grpc_port=1&skip_init_checks=false"
     with offline_version_check(emulator), pytest.raises(StoreError, match="gRPC"):
         connect(url)
+
+
+def test_the_async_driver_connects_on_first_use(emulator: WeaviateEmulator) -> None:
+    # nothing listens there: building the store must not touch the network
+    dead = connect_async("weaviate://127.0.0.1:1?grpc_port=2", retry=RetryPolicy(attempts=1))
+    assert isinstance(dead.driver, AsyncWeaviateDriver)
+    with pytest.raises(StoreError, match="could not connect"):
+        asyncio.run(dead.list_collections())
+    live = connect_emulator_async(emulator)
+    before = len(emulator.faults.calls)
+
+    async def use() -> int:
+        await live.create_collection(CollectionSpec("lazy", DIM))
+        await live.upsert("lazy", records(4))
+        counted = await live.count("lazy")
+        await live.close()
+        return counted
+
+    assert len(emulator.faults.calls) == before  # still nothing sent
+    assert asyncio.run(use()) == 4
 
 
 def test_closed_store_says_so(emulator: WeaviateEmulator) -> None:
@@ -320,7 +309,17 @@ def test_closed_store_says_so(emulator: WeaviateEmulator) -> None:
         s.count("closing")
 
 
-def test_scan_cursor_must_come_from_a_scan(store: WeaviateStore) -> None:
+def test_scan_cursor_must_come_from_a_scan(store: Store) -> None:
     store.create_collection(CollectionSpec("scan", DIM))
     with pytest.raises(InvalidInput, match="cursor"):
         list(store.scan("scan", cursor="page-2"))
+
+
+def test_scan_stops_before_its_stop_cursor(store: Store) -> None:
+    store.create_collection(CollectionSpec("ranged", DIM))
+    store.upsert("ranged", records(30))
+    pages = list(store.scan("ranged", batch_size=10))
+    stop = pages[1].next_cursor  # the uuid that ends the second page
+    assert stop is not None
+    head = [r.id for p in store.scan("ranged", batch_size=7, stop=stop) for r in p.records]
+    assert head == [r.id for p in pages[:2] for r in p.records][: len(head)] and len(head) == 19

@@ -15,7 +15,7 @@ from weaviate.classes.config import Configure, DataType, Property, Tokenization,
 from weaviate.classes.data import DataObject
 from weaviate.classes.query import Filter
 from weaviate.collections.classes.grpc import MetadataQuery
-from weaviate.exceptions import UnexpectedStatusCodeError, WeaviateQueryError
+from weaviate.exceptions import UnexpectedStatusCodeError, WeaviateInsertManyAllFailedError, WeaviateQueryError
 
 from tests.backends.weaviate import offline_version_check
 from tests.emulators.weaviate import NOT_COVERED, WeaviateEmulator
@@ -138,7 +138,7 @@ def test_vector_search_distances(client: weaviate.WeaviateClient) -> None:
             DataObject(properties={}, vector={"default": [1.0, 2.0]}),
         ]
     )
-    assert list(bad.errors) == [0] and "vector with length 3" in bad.errors[0].message  # the first vector fixed it
+    assert list(bad.errors) == [0] and "vector lengths don't match" in bad.errors[0].message  # the first fixed it
 
 
 def test_batch_delete_is_capped_but_counts_every_match() -> None:
@@ -192,3 +192,81 @@ def test_not_needs_133() -> None:
 
 def test_not_covered_is_listed() -> None:
     assert any("GraphQL" in item for item in NOT_COVERED) and len(NOT_COVERED) >= 10
+
+
+def test_tenants_are_created_on_write_and_isolated(client: weaviate.WeaviateClient) -> None:
+    col = client.collections.create(
+        "Tenanted",
+        vector_config=Configure.Vectors.self_provided(),
+        multi_tenancy_config=Configure.multi_tenancy(enabled=True, auto_tenant_creation=True),
+    )
+    assert not col.with_tenant("acme").data.insert_many([DataObject(properties={"i": 1}, vector=_vec(1))]).errors
+    assert not col.with_tenant("globex").data.insert_many([DataObject(properties={"i": 2}, vector=_vec(2))]).errors
+    assert sorted(col.tenants.get()) == ["acme", "globex"]
+    assert [o.properties["i"] for o in col.with_tenant("acme").query.fetch_objects().objects] == [1.0]
+    with pytest.raises(WeaviateQueryError, match='tenant not found: "nobody"'):
+        col.with_tenant("nobody").query.fetch_objects()
+    with pytest.raises(WeaviateQueryError, match="multi-tenancy enabled, but request was without tenant"):
+        col.query.fetch_objects()
+
+
+def test_negative_zero_before_138_is_indexed_apart() -> None:
+    with WeaviateEmulator(version="1.37.1") as emu:
+        c = _client(emu)
+        try:
+            col = c.collections.create(
+                "Zeros",
+                vector_config=Configure.Vectors.self_provided(),
+                properties=[Property(name="x", data_type=DataType.NUMBER)],
+            )
+            col.data.insert_many([DataObject(properties={"x": -0.0}, vector=_vec(1))])
+            x = Filter.by_property("x")
+            assert len(col.query.fetch_objects(filters=x.equal(0.0)).objects) == 0
+            assert len(col.query.fetch_objects(filters=x.less_than(0.0)).objects) == 1
+            assert len(col.query.fetch_objects(filters=x.greater_than(-1.0)).objects) == 1
+        finally:
+            c.close()
+
+
+def test_compression_allow_list_and_usage_limits_answer_like_138() -> None:
+    with WeaviateEmulator(allowed_compression_types=("rq-8",), max_collections=1, max_objects=2) as emu:
+        c = _client(emu)
+        try:
+            uncompressed = Configure.VectorIndex.hnsw(quantizer=Configure.VectorIndex.Quantizer.none())
+            with pytest.raises(UnexpectedStatusCodeError, match="CONFIG_NOT_ALLOWED") as refused:
+                c.collections.create(
+                    "Plain", vector_config=Configure.Vectors.self_provided(vector_index_config=uncompressed)
+                )
+            assert refused.value.status_code == 422
+            rq8 = Configure.VectorIndex.hnsw(quantizer=Configure.VectorIndex.Quantizer.rq(bits=8))
+            col = c.collections.create("Small", vector_config=Configure.Vectors.self_provided(vector_index_config=rq8))
+            with pytest.raises(UnexpectedStatusCodeError, match="USAGE_LIMIT_EXCEEDED") as limited:
+                c.collections.create("More", vector_config=Configure.Vectors.self_provided(vector_index_config=rq8))
+            assert limited.value.status_code == 429
+            reply = col.data.insert_many([DataObject(properties={"i": i}, vector=_vec(i)) for i in range(2)])
+            assert not reply.errors
+            with pytest.raises(WeaviateInsertManyAllFailedError, match="objects count limit of 2 reached"):
+                col.data.insert_many([DataObject(properties={"i": 3}, vector=_vec(3))])
+        finally:
+            c.close()
+
+
+def test_bm25_scores_like_138(client: weaviate.WeaviateClient) -> None:
+    col = client.collections.create(
+        "Words25",
+        vector_config=Configure.Vectors.self_provided(),
+        properties=[Property(name="body", data_type=DataType.TEXT)],
+    )
+    texts = [
+        "the gasket of the pump, the gasket!",
+        "XK 7741 spare part and gasket",
+        "replace gasket XK-7741 before winter",
+    ]
+    col.data.insert_many([DataObject(properties={"body": t}, vector=_vec(i)) for i, t in enumerate(texts)])
+    res = col.query.bm25("gasket", query_properties=["body"], return_metadata=MetadataQuery(score=True))
+    # Values a 1.38.2 server returned for this corpus ("en" stopwords, k1 1.2, b 0.75); ties latest first.
+    assert [(o.properties["body"], round(o.metadata.score or 0, 5)) for o in res.objects] == [
+        (texts[0], 0.08106),
+        (texts[2], 0.06203),
+        (texts[1], 0.06203),
+    ]

@@ -1,6 +1,10 @@
 """Pinecone backends: the real ``pinecone`` SDK against vecbridge's in-process emulator of
-Pinecone's REST API, and against Pinecone Local (docker-compose.test.yml) when
-``VECBRIDGE_PINECONE_URL`` is set (``pinecone+local://localhost:15080`` with docker-compose.test.yml).
+Pinecone's REST API (sync and native async drivers), and against Pinecone Local
+(docker-compose.test.yml) when ``VECBRIDGE_PINECONE_URL`` is set
+(``pinecone+local://localhost:15080`` with docker-compose.test.yml).
+
+The emulator runs eventually consistent, like Pinecone: writes become visible to reads
+``LAG`` seconds after they are accepted, and ``settle`` waits until every write so far is visible.
 
 Flags: every filter operator is supported ($not is pushed down, see connectors/pinecone/filters.py);
 metadata is flat (nested objects and lists of non-strings raise ``InvalidInput``); ``None`` values
@@ -13,18 +17,24 @@ import atexit
 import functools
 import os
 import threading
+import time
 import uuid
 
 from tests.emulators.pinecone import PineconeEmulator
-from vecbridge.core import CollectionSpec, StoreError, connect
+from vecbridge.core import CollectionSpec, StoreError, connect, connect_async
+from vecbridge.core.async_store import AsyncStore
 from vecbridge.core.store import VectorStore
 from vecbridge.testing import Backend
 
 _lock = threading.Lock()
 _emulator: PineconeEmulator | None = None
 
+#: Seconds before the emulator shows a write to reads.
+LAG = 0.05
 #: Pinecone's 40 KB per record, less room for vecbridge's reserved keys (text, type list).
 MAX_METADATA_BYTES = 40_000
+#: How long Pinecone Local may take to show a write (it is documented as eventually consistent too).
+LOCAL_SETTLE_SECONDS = 1.0
 
 
 def emulator() -> PineconeEmulator:
@@ -32,13 +42,21 @@ def emulator() -> PineconeEmulator:
     global _emulator
     with _lock:
         if _emulator is None:
-            _emulator = PineconeEmulator().start()
+            _emulator = PineconeEmulator(lag=LAG).start()
             atexit.register(_emulator.stop)
         return _emulator
 
 
 def _emulated() -> VectorStore:
     return connect(emulator().url)
+
+
+def _emulated_async() -> AsyncStore:
+    return connect_async(emulator().url)
+
+
+def _settle() -> None:
+    emulator().settle()
 
 
 def _sdk_missing() -> str | None:
@@ -89,6 +107,8 @@ EMULATOR = Backend(
     nested_metadata=False,
     keeps_null_metadata=True,
     max_metadata_bytes=MAX_METADATA_BYTES,
+    settle=_settle,
+    async_factory=_emulated_async,
 )
 LOCAL = Backend(
     "pinecone-local",
@@ -98,6 +118,7 @@ LOCAL = Backend(
     nested_metadata=False,
     keeps_null_metadata=True,
     max_metadata_bytes=MAX_METADATA_BYTES,
+    settle=lambda: time.sleep(LOCAL_SETTLE_SECONDS),
 )
 
-BACKENDS = [EMULATOR, LOCAL]
+BACKENDS = [EMULATOR, EMULATOR.as_async(), LOCAL]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from tests.backends import memory as _memory
+from tests.backends import milvus as _milvus
 from tests.backends import pgvector as _pgvector
 from tests.backends import pinecone as _pinecone
 from tests.backends import qdrant as _qdrant
@@ -12,10 +13,9 @@ from vecbridge.testing import Backend
 
 BACKENDS: list[Backend] = [
     *_memory.BACKENDS,
-    _qdrant.EDGE,
-    _qdrant.LOCAL,
-    _qdrant.SERVER,
+    *_qdrant.BACKENDS,
     *_pgvector.BACKENDS,
     *_pinecone.BACKENDS,
     *_weaviate.BACKENDS,
+    *_milvus.BACKENDS,
 ]

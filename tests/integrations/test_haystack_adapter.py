@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from collections.abc import Iterator
+from datetime import datetime
 
 import pytest
 

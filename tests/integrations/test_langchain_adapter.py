@@ -14,7 +14,6 @@ pytest.importorskip("langchain_core")
 from langchain_core.documents import Document
 from langchain_core.embeddings import DeterministicFakeEmbedding, Embeddings
 
-from vecbridge.embedders.hashing import HashingEmbedder
 from vecbridge.core import (
     DimensionMismatch,
     EmbedderMismatch,
@@ -26,6 +25,7 @@ from vecbridge.core import (
     matches,
 )
 from vecbridge.core.store import Store as VectorStore
+from vecbridge.embedders.hashing import HashingEmbedder
 from vecbridge.integrations.langchain import VecbridgeEmbeddings, VecbridgeVectorStore
 
 TEXTS = ["apple pie recipe", "apple pie recipe, again", "banana bread", "qdrant vector search", "pgvector sql"]

@@ -16,6 +16,7 @@ _CODES: dict[int, tuple[str, int]] = {
     403: ("FORBIDDEN", 7),
     404: ("NOT_FOUND", 5),
     409: ("ALREADY_EXISTS", 6),
+    412: ("FAILED_PRECONDITION", 9),
     413: ("INVALID_ARGUMENT", 3),
     422: ("UNPROCESSABLE_ENTITY", 3),
     429: ("RESOURCE_EXHAUSTED", 8),
@@ -44,7 +45,18 @@ def data_error_body(status: int, message: str) -> dict[str, Any]:
     return {"code": _CODES.get(status, ("UNKNOWN", 2))[1], "message": message, "details": []}
 
 
+#: A per-second rate limit: retrying later succeeds.
 RATE_LIMIT_MESSAGE = (
     "Request failed. You've reached the max request units per second limit for this index. "
     "Learn more about limits: https://docs.pinecone.io/reference/api/database-limits"
+)
+#: The Starter plan's monthly read- and write-unit limits ("Database limits"): the same 429 status,
+#: but nothing but a new month or another plan lifts them.
+MONTHLY_READ_LIMIT_MESSAGE = (
+    "Request failed. You've reached your read unit limit for the current month. "
+    "To continue reading data, upgrade your plan."
+)
+MONTHLY_WRITE_LIMIT_MESSAGE = (
+    "Request failed. You've reached your write unit limit for the current month. "
+    "To continue writing data, upgrade your plan."
 )

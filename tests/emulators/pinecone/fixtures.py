@@ -12,8 +12,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from vecbridge.core import Record
+from vecbridge.core import Record, connect, connect_async
+from vecbridge.core.async_store import AsyncStore
 from vecbridge.core.retry import RetryPolicy
+from vecbridge.core.store import Store
 
 from .server import PineconeEmulator
 
@@ -34,22 +36,35 @@ def fast_retry(attempts: int = 3) -> RetryPolicy:
     return RetryPolicy(attempts=attempts, initial_wait=0.001, max_wait=0.01)
 
 
-def make_store(emu: PineconeEmulator, query: str = "", **options: Any) -> Any:
-    """A PineconeStore on ``emu`` (``query``: URL query such as ``"?index=shared"``)."""
-    from vecbridge.connectors.pinecone import PineconeStore
-
+def make_store(emu: PineconeEmulator, query: str = "", **options: Any) -> Store:
+    """A store on ``emu`` through ``connect`` (``query``: URL query such as ``"?index=shared"``)."""
     options.setdefault("api_key", TEST_KEY)
-    options.setdefault("retry_policy", fast_retry())
-    return PineconeStore.from_url(emu.url + query, **options)
+    options.setdefault("retry", fast_retry())
+    return connect(emu.url + query, **options)
+
+
+def make_async_store(emu: PineconeEmulator, query: str = "", **options: Any) -> AsyncStore:
+    """The async store on ``emu`` through ``connect_async`` (the native async driver)."""
+    options.setdefault("api_key", TEST_KEY)
+    options.setdefault("retry", fast_retry())
+    return connect_async(emu.url + query, **options)
 
 
 @pytest.fixture(name="store")
-def store_fixture(emulator: PineconeEmulator) -> Iterator[Any]:
+def store_fixture(emulator: PineconeEmulator) -> Iterator[Store]:
     s = make_store(emulator)
     try:
         yield s
     finally:
         s.close()
+
+
+def raw_index(emu: PineconeEmulator, name: str) -> Any:
+    """The SDK's own data-plane client for index ``name`` of ``emu`` (to act as another client)."""
+    from pinecone import Pinecone
+
+    pc = Pinecone(api_key=emu.api_key or "pclocal", host=emu.control_url)
+    return pc.index(host=f"http://{emu.indexes[name].host}")
 
 
 def vectors(n: int, dim: int, seed: int = 0) -> list[list[float]]:

@@ -18,35 +18,37 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from . import limits
-from .control import EmulatedIndex, parse_configure, parse_create
+from .control import EmulatedIndex, check_state, parse_configure, parse_create
 from .errors import RATE_LIMIT_MESSAGE, ApiFailure, control_error_body, data_error_body
+from .routes import data_route
 
 __all__ = ["NOT_COVERED", "Fault", "PineconeEmulator", "ReceivedRequest"]
 
 NOT_COVERED = (
-    "sparse, hybrid, integrated-embedding (create-for-model, upsert_records/search) and 2026-07 document "
-    "indexes (index.documents); only dense indexes with the '_values' schema field are served",
-    "pod and BYOC deployments, read capacity modes, CMEK, private hosts; every index is serverless and "
+    "integrated-embedding (create-for-model, upsert_records/search), sparse-only and 2026-07 document "
+    "indexes (index.documents); only vectors-API indexes (the reserved _values / _sparse_values schema) are served",
+    "BYOC deployments, dedicated read capacity, CMEK, private hosts; every index is serverless and "
     "becomes ready after a fixed ready_delay",
-    "collections, backups, restore jobs, bulk imports, namespace management (/namespaces), "
-    "fetch_by_metadata and update (/vectors/update): answered with 501",
+    "collections, backups, restore jobs, bulk imports, namespace creation and aliases, fetch_by_metadata and "
+    "update (/vectors/update): answered with 501",
     "gRPC data plane (the SDK's GrpcIndex) and the admin/inference/assistant APIs",
     "approximate search: queries are exact brute force, so recall is always 1.0",
-    "eventual consistency and freshness lag: every write is visible to the next read",
-    "rate limits and quotas as such (429s are injected on demand), project/index count limits, "
-    "the 100,000-records-per-index cap of Pinecone Local",
+    "rate limits and quotas as such (429s are injected on demand, with the per-second or the monthly message), "
+    "project/index count limits, the 100,000-records-per-index cap of Pinecone Local",
     "the exact wording of every server error message (status codes and body shapes follow the OpenAPI "
-    "spec; messages are close to, not copies of, the real ones)",
+    "spec; messages are close to, not copies of, the real ones); the status of a query over the 4 MB "
+    "result limit and of data calls to a Disabled index are not documented (400 and 412 here)",
     "$in/$nin value-count limits and filter depth/size limits; an empty list stored by another client "
     "counts as present for $exists",
-    "usage/read-unit accounting beyond a nominal value, LSN headers, x-pinecone-request-id",
+    "usage/read-unit accounting beyond a nominal value, x-pinecone-request-id",
+    "assumed where the docs are silent: every read (fetch, list and stats too, not only queries) lags "
+    "writes by the same lag; a sparse-only query ranks only records sharing an index with it",
 )
 
 
@@ -96,7 +98,9 @@ class PineconeEmulator:
     ``api_key``: when set, requests must carry it in ``Api-Key`` (Pinecone Local ignores keys).
     ``ready_delay``: seconds a new index reports ``Initializing`` before ``Ready``.
     ``pinned_version``: answer in this API version whatever the client asks, as Pinecone Local
-    does with ``"2025-01"``.
+    does with ``"2025-01"``. ``lag``: seconds before a write becomes visible to reads (Pinecone is
+    eventually consistent; 0 makes every write visible to the next read); :meth:`settle` waits
+    until everything written so far is visible.
     """
 
     def __init__(
@@ -106,8 +110,10 @@ class PineconeEmulator:
         ready_delay: float = 0.0,
         pinned_version: str | None = None,
         bind: str = "127.0.0.1",
+        lag: float = 0.0,
     ) -> None:
         self.api_key = api_key
+        self.lag = lag
         self.ready_delay = ready_delay
         self.pinned_version = pinned_version
         self.bind = bind
@@ -170,6 +176,18 @@ class PineconeEmulator:
             self.requests.clear()
             self._faults.clear()
             self.max_in_flight.clear()
+
+    def set_state(self, name: str, state: str | None) -> None:
+        """Report index ``name`` in ``state`` (e.g. ``"Disabled"``); None: back to normal."""
+        with self._lock:
+            self.indexes[name].forced_state = None if state is None else check_state(state)
+
+    def settle(self) -> None:
+        """Wait until every write accepted so far is visible to reads."""
+        with self._lock:
+            indexes = list(self.indexes.values())
+        deadline = max((i.data.settled_at() for i in indexes), default=0.0)
+        time.sleep(max(0.0, deadline - time.monotonic()))
 
     def received(self, path: str | None = None, *, index: str | None = None) -> list[ReceivedRequest]:
         with self._lock:
@@ -244,7 +262,7 @@ class PineconeEmulator:
             self.max_in_flight[record.path] = max(busy, self.max_in_flight.get(record.path, 0))
         reply_headers: dict[str, str] = {}
         try:
-            status, payload = self._answer(record, handler, plane, index)
+            status, payload, reply_headers = self._answer(record, handler, plane, index)
         except ApiFailure as failure:
             status, reply_headers = failure.status, failure.headers
             body_of = control_error_body if plane == "control" else data_error_body
@@ -253,7 +271,7 @@ class PineconeEmulator:
             with self._lock:
                 self._in_flight[record.path] -= 1
         record.status = status
-        data = b"" if payload is None else json.dumps(payload).encode("utf-8")
+        data = b"" if payload is None else json.dumps(payload, ensure_ascii=False).encode("utf-8")
         handler.send_response(status)
         if payload is not None:
             handler.send_header("Content-Type", "application/json")
@@ -265,7 +283,7 @@ class PineconeEmulator:
 
     def _answer(
         self, record: ReceivedRequest, handler: BaseHTTPRequestHandler, plane: str, index: str | None
-    ) -> tuple[int, Any]:
+    ) -> tuple[int, Any, dict[str, str]]:
         if self.api_key is not None and handler.headers.get("Api-Key") != self.api_key:
             raise ApiFailure(401, "Invalid API key." if plane == "control" else "Invalid API Key")
         version = self.pinned_version or handler.headers.get("X-Pinecone-Api-Version") or limits.DEFAULT_VERSION
@@ -289,7 +307,8 @@ class PineconeEmulator:
         if record.body is not None and not isinstance(record.body, (dict, list)):
             raise ApiFailure(400, "The request body is not valid JSON")
         if plane == "control":
-            return self._control_plane(record, version)
+            status, payload = self._control_plane(record, version)
+            return status, payload, {}
         assert index is not None
         return self._data_plane(record, index, version)
 
@@ -335,7 +354,7 @@ class PineconeEmulator:
         server.server_close()
 
     def _create(self, body: Any, version: str) -> dict[str, Any]:
-        index = parse_create(body, version)
+        index = parse_create(body, version, lag=self.lag)
         with self._lock:
             if index.name in self.indexes:
                 raise ApiFailure(409, "Resource already exists.")
@@ -348,39 +367,11 @@ class PineconeEmulator:
 
     # ----- data plane ---------------------------------------------------------------------
 
-    def _data_plane(self, record: ReceivedRequest, name: str, version: str) -> tuple[int, Any]:
+    def _data_plane(self, record: ReceivedRequest, name: str, version: str) -> tuple[int, Any, dict[str, str]]:
         with self._lock:
             index = self.indexes.get(name)
         if index is None:
             raise ApiFailure(404, f"Index {name} not found")
-        data = index.data
-        body = record.body if isinstance(record.body, dict) else {}
-        q = record.query
-        routes: dict[tuple[str, str], Callable[[], Any]] = {
-            ("POST", "/vectors/upsert"): lambda: data.upsert(body),
-            ("POST", "/query"): lambda: data.query(body),
-            ("GET", "/vectors/fetch"): lambda: data.fetch(q.get("ids", []), q.get("namespace", [""])[0]),
-            ("POST", "/vectors/delete"): lambda: data.delete(body),
-            ("GET", "/vectors/list"): lambda: data.list_ids(
-                q.get("namespace", [""])[0],
-                q.get("prefix", [""])[0],
-                _int(q.get("limit", ["100"])[0]),
-                q.get("paginationToken", [None])[0],
-            ),
-            ("POST", "/describe_index_stats"): lambda: data.stats(
-                body, default_key="" if version in ("2024-04", "2024-07", "2024-10", "2025-01") else "__default__"
-            ),
-        }
-        route = routes.get((record.method, record.path))
-        if route is None:
-            raise ApiFailure(
-                501, f"{record.method} {record.path} is not implemented by the vecbridge Pinecone emulator"
-            )
-        return 200, route()
-
-
-def _int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise ApiFailure(400, f"limit must be an integer, got {text!r}") from None
+        if index.state == "Disabled":
+            raise ApiFailure(412, f"Index {name} is disabled")
+        return data_route(index.data, record.method, record.path, record.query, record.body, version)

@@ -27,6 +27,8 @@ class Faults:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.calls: list[str] = []
+        #: Objects in each BatchObjects request, in order.
+        self.batch_sizes: list[int] = []
         self._objects: list[_Rule] = []
         self._deletes: list[_Rule] = []
         self._rpcs: dict[str, list[tuple[grpc.StatusCode, _Rule]]] = {}
@@ -43,6 +45,7 @@ class Faults:
     def reset(self) -> None:
         with self._lock:
             self.calls.clear()
+            self.batch_sizes.clear()
             self._objects.clear()
             self._deletes.clear()
             self._rpcs.clear()

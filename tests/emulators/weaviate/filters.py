@@ -14,11 +14,15 @@ What Weaviate does, and so what this does:
 * ``IsNull`` needs ``invertedIndexConfig.indexNullState``; a missing property, null and an empty
   array all count as null.
 * ``Not`` and ``ContainsNone`` exist from Weaviate 1.33 on; older versions reject them.
+* Before 1.38.0 the inverted index encoded -0.0 apart from 0.0, just below it (its sortable bytes
+  sit between the negative numbers and 0.0): a stored -0.0 does not equal 0 and is less than 0.
+  1.38.0 normalises -0.0 to 0.0 (entities/inverted/serialization.go).
 """
 
 from __future__ import annotations
 
 import fnmatch
+import math
 import re
 from collections.abc import Callable
 from datetime import datetime
@@ -36,7 +40,7 @@ F = base_pb2.Filters
 _WORD_SPLIT = re.compile(r"[\W_]+")  # Weaviate's "word": split on anything but letters and digits
 
 
-def _tokens(text: str, tokenization: str) -> list[str]:
+def tokens(text: str, tokenization: str) -> list[str]:
     if tokenization == "field":
         return [text.strip()] if text.strip() else []
     if tokenization == "whitespace":
@@ -64,9 +68,17 @@ def _parse_date(text: str) -> datetime:
 
 
 class FilterCompiler:
-    def __init__(self, data: ClassData, *, supports_not: bool) -> None:
+    def __init__(self, data: ClassData, *, supports_not: bool, negative_zero_apart: bool = False) -> None:
         self.data = data
         self.supports_not = supports_not
+        self.negative_zero_apart = negative_zero_apart
+
+    def _number(self, value: Any) -> tuple[float, int]:
+        """A number as the inverted index orders it (see the module docstring on -0.0)."""
+        number = float(value)
+        if self.negative_zero_apart and number == 0 and math.copysign(1.0, number) < 0:
+            return (0.0, -1)
+        return (number, 0)
 
     def compile(self, node: F) -> Predicate:
         op = node.operator
@@ -200,8 +212,8 @@ class FilterCompiler:
                 value = o.properties.get(name)
                 if _is_absent(value):
                     return False
-                query = _tokens(wanted, tokenization)
-                have = {t for element in _elements(value) for t in _tokens(element, tokenization)}
+                query = tokens(wanted, tokenization)
+                have = {t for element in _elements(value) for t in tokens(element, tokenization)}
                 return bool(query) and all(t in have for t in query)
 
             return text_equal
@@ -216,7 +228,7 @@ class FilterCompiler:
         if dtype == "boolean":
             return lambda o, wanted: any(e is wanted for e in _elements(o.properties.get(name)))
         return lambda o, wanted: any(
-            e is not None and not isinstance(e, bool) and float(e) == float(wanted)
+            e is not None and not isinstance(e, bool) and self._number(e) == self._number(wanted)
             for e in _elements(o.properties.get(name))
         )
 
@@ -229,20 +241,22 @@ class FilterCompiler:
             F.OPERATOR_LESS_THAN: lambda v: v < bound,
             F.OPERATOR_LESS_THAN_EQUAL: lambda v: v <= bound,
         }
+        parse: Callable[[Any], Any] = _parse_date if dtype == "date" else self._number
+        if dtype != "date":
+            bound = self._number(bound)
         compare = by_operator[op]
-        parse = _parse_date if dtype == "date" else float
         return lambda o: any(e is not None and compare(parse(e)) for e in _elements(o.properties.get(name)))
 
     def _like(self, name: str, dtype: str, tokenization: str, pattern: Any) -> Predicate:
         if dtype != "text":
             raise unimplemented(f"Like on {dtype} properties")
-        patterns = _tokens(pattern, tokenization) if tokenization != "field" else [str(pattern).strip()]
+        patterns = tokens(pattern, tokenization) if tokenization != "field" else [str(pattern).strip()]
 
         def like(o: StoredObject) -> bool:
             value = o.properties.get(name)
             if _is_absent(value):
                 return False
-            have = [t for element in _elements(value) for t in _tokens(element, tokenization)]
+            have = [t for element in _elements(value) for t in tokens(element, tokenization)]
             return all(any(fnmatch.fnmatchcase(t, p) for t in have) for p in patterns)
 
         return like

@@ -25,16 +25,22 @@ from weaviate.proto.v1 import (
     weaviate_pb2_grpc,
 )
 
-from .database import LEGACY_VECTOR, ClassData, Database, StoredObject, canonical_uuid
+from .bm25 import bm25
+from .database import LEGACY_VECTOR, RETIRED, ClassData, Database, Shard, StoredObject, canonical_uuid
 from .errors import EmulatedError, invalid, unimplemented
 from .faults import Faults
 from .filters import FilterCompiler, Predicate
 from .schema import base_type, distance_of, is_array
 
 _SEARCH_FEATURES = (
-    "hybrid_search", "bm25_search", "near_object", "near_text", "near_image", "near_audio", "near_video",
+    "hybrid_search", "near_object", "near_text", "near_image", "near_audio", "near_video",
     "near_depth", "near_thermal", "near_imu", "group_by", "generative", "rerank", "boost",
 )  # fmt: skip
+_CONSISTENCY = {
+    base_pb2.CONSISTENCY_LEVEL_ONE: "ONE",
+    base_pb2.CONSISTENCY_LEVEL_QUORUM: "QUORUM",
+    base_pb2.CONSISTENCY_LEVEL_ALL: "ALL",
+}
 
 
 # ----- protobuf <-> python values -------------------------------------------------------------
@@ -196,20 +202,40 @@ class WeaviateService(weaviate_pb2_grpc.WeaviateServicer):
         except EmulatedError as exc:
             context.abort(exc.code, exc.message)
 
-    def _supports_not(self) -> bool:
-        return self.db.settings.version_at_least(1, 33)
-
     def _predicate(self, data: ClassData, filters: base_pb2.Filters | None) -> Predicate | None:
         if filters is None:
             return None
-        return FilterCompiler(data, supports_not=self._supports_not()).compile(filters)
+        settings = self.db.settings
+        return FilterCompiler(
+            data,
+            supports_not=settings.version_at_least(1, 33),
+            negative_zero_apart=not settings.version_at_least(1, 38),
+        ).compile(filters)
+
+    def _consistency(self, method: str, request: Any) -> None:
+        """Log the consistency level a request asked for (tests check what the client sent)."""
+        if request.HasField("consistency_level"):
+            self.faults.record(f"consistency:{method}:{_CONSISTENCY.get(request.consistency_level, '?')}")
 
     # ----- writes -----------------------------------------------------------------------------
 
     def BatchObjects(self, request: batch_pb2.BatchObjectsRequest, context: grpc.ServicerContext) -> Any:
         def body() -> batch_pb2.BatchObjectsReply:
             start = time.perf_counter()
+            self._consistency("BatchObjects", request)
+            self.faults.batch_sizes.append(len(request.objects))
             errors = []
+            try:
+                with self.db.lock:
+                    self.db.check_object_limit(len(request.objects))
+            except EmulatedError as exc:  # the shard refuses the whole batch: every object says why
+                return batch_pb2.BatchObjectsReply(
+                    took=time.perf_counter() - start,
+                    errors=[
+                        batch_pb2.BatchObjectsReply.BatchError(index=i, error=exc.message)
+                        for i in range(len(request.objects))
+                    ],
+                )
             for index, obj in enumerate(request.objects):
                 try:
                     injected = self.faults.object_error(obj.uuid)
@@ -241,20 +267,21 @@ class WeaviateService(weaviate_pb2_grpc.WeaviateServicer):
             start = time.perf_counter()
             with self.db.lock:
                 data = self.db.require_class(request.collection)
-                if request.HasField("tenant") and request.tenant:
-                    raise invalid(f"class {data.name} has multi-tenancy disabled, but request was with tenant")
+                shard = self._shard(
+                    data, request.tenant if request.HasField("tenant") else "", "batch delete: cannot find objects"
+                )
                 if not request.HasField("filters"):
                     raise invalid("no filters in batch delete request")
                 predicate = self._predicate(data, request.filters)
                 assert predicate is not None
-                matched = [o for o in data.in_doc_order() if predicate(o)]
+                matched = [o for o in shard.in_doc_order() if predicate(o)]
                 limit = self.db.settings.query_maximum_results
                 objects = []
                 successful = failed = 0
                 for obj in matched[:limit]:
                     error = self.faults.delete_error(obj.uuid)
                     if error is None and not request.dry_run:
-                        del data.objects[obj.uuid]
+                        shard.remove(obj.uuid)
                     if error is None:
                         successful += 1
                     else:
@@ -290,10 +317,12 @@ class WeaviateService(weaviate_pb2_grpc.WeaviateServicer):
         if req.autocut:
             raise unimplemented("autocut")
         settings = self.db.settings
+        self._consistency("Search", req)
         with self.db.lock:
             data = self.db.require_class(req.collection)
-            if req.tenant:
-                raise invalid(f"class {data.name} has multi-tenancy disabled, but request was with tenant")
+            shard = self._shard(
+                data, req.tenant, "explorer: list class: search: object search at index " + data.name.lower()
+            )
             limit = req.limit or settings.query_defaults_limit
             if req.offset + limit > settings.query_maximum_results:
                 raise invalid(
@@ -302,6 +331,7 @@ class WeaviateService(weaviate_pb2_grpc.WeaviateServicer):
                 )
             predicate = self._predicate(data, req.filters if req.HasField("filters") else None)
             distances: dict[str, float] = {}
+            scores: dict[str, float] = {}
             target: str | None = None
             if req.after:
                 clashing = [n for n, on in (("offset", req.offset), ("where", predicate is not None)) if on]
@@ -310,16 +340,22 @@ class WeaviateService(weaviate_pb2_grpc.WeaviateServicer):
                 if req.HasField("near_vector"):
                     raise invalid("a cursor (after) cannot be combined with a vector search")
                 after = uuid_module.UUID(canonical_uuid(req.after)).bytes
-                page = [o for o in data.in_uuid_order() if uuid_module.UUID(o.uuid).bytes > after][:limit]
+                page = [o for o in shard.in_uuid_order() if uuid_module.UUID(o.uuid).bytes > after][:limit]
             elif req.HasField("near_vector"):
                 target = self._target_vector(data, req.near_vector)
-                page = self._nearest(data, req.near_vector, target, predicate, distances)
+                page = self._nearest(data, shard, req.near_vector, target, predicate, distances)
                 page = page[req.offset : req.offset + limit]
+            elif req.HasField("bm25_search"):
+                scored = bm25(
+                    data, shard.in_doc_order(), req.bm25_search.query, list(req.bm25_search.properties), predicate
+                )
+                page = [o for _, o in scored][req.offset : req.offset + limit]
+                scores.update((o.uuid, s) for s, o in scored)
             elif predicate is not None:
-                page = [o for o in data.in_doc_order() if predicate(o)][req.offset : req.offset + limit]
+                page = [o for o in shard.in_doc_order() if predicate(o)][req.offset : req.offset + limit]
             else:
-                page = data.in_uuid_order()[req.offset : req.offset + limit]  # an unfiltered listing walks uuids
-            results = [self._result(data, req, o, distances.get(o.uuid), target) for o in page]
+                page = shard.in_uuid_order()[req.offset : req.offset + limit]  # an unfiltered listing walks uuids
+            results = [self._result(data, req, o, distances.get(o.uuid), target, scores.get(o.uuid)) for o in page]
         return search_get_pb2.SearchReply(took=time.perf_counter() - start, results=results)
 
     def _target_vector(self, data: ClassData, near: base_search_pb2.NearVector) -> str:
@@ -346,6 +382,7 @@ class WeaviateService(weaviate_pb2_grpc.WeaviateServicer):
     def _nearest(
         self,
         data: ClassData,
+        shard: Shard,
         near: base_search_pb2.NearVector,
         target: str,
         predicate: Predicate | None,
@@ -365,7 +402,7 @@ class WeaviateService(weaviate_pb2_grpc.WeaviateServicer):
             )
         kind = distance_of(data.schema, target or None)
         scored = []
-        for obj in data.objects.values():
+        for obj in shard.objects.values():
             vec = obj.vectors.get(target)
             if vec is None or (predicate is not None and not predicate(obj)):
                 continue
@@ -399,6 +436,7 @@ class WeaviateService(weaviate_pb2_grpc.WeaviateServicer):
         obj: StoredObject,
         dist: float | None,
         target: str | None,
+        score: float | None = None,
     ) -> search_get_pb2.SearchResult:
         fields = {
             p["name"]: _value(p["dataType"][0], obj.properties.get(p["name"]))
@@ -415,6 +453,8 @@ class WeaviateService(weaviate_pb2_grpc.WeaviateServicer):
             meta.last_update_time_unix, meta.last_update_time_unix_present = obj.updated_ms, True
         if md.distance and dist is not None:
             meta.distance, meta.distance_present = dist, True
+        if md.score and score is not None:
+            meta.score, meta.score_present = score, True
         if (
             md.certainty
             and dist is not None
@@ -453,8 +493,13 @@ class WeaviateService(weaviate_pb2_grpc.WeaviateServicer):
                     raise unimplemented(f"{feature} in aggregations")
             with self.db.lock:
                 data = self.db.require_class(request.collection)
+                shard = self._shard(data, request.tenant, "aggregate")
                 predicate = self._predicate(data, request.filters if request.HasField("filters") else None)
-                count = sum(1 for o in data.objects.values() if predicate is None or predicate(o))
+                count = sum(1 for o in shard.objects.values() if predicate is None or predicate(o))
+                if predicate is not None and self.db.settings.negation_counts_retired_ids() and predicate(RETIRED):
+                    # weaviate/weaviate#10260: the retired doc ids are in the universe a negation
+                    # starts from, and the count does not resolve them to objects
+                    count += shard.retired
             single = aggregate_pb2.AggregateReply.Single()
             if request.objects_count:
                 single.objects_count = count
@@ -463,7 +508,25 @@ class WeaviateService(weaviate_pb2_grpc.WeaviateServicer):
         return self._run("Aggregate", context, body)
 
     def TenantsGet(self, request: tenants_pb2.TenantsGetRequest, context: grpc.ServicerContext) -> Any:
-        return self._run("TenantsGet", context, lambda: self._unimplemented("multi-tenancy"))
+        def body() -> tenants_pb2.TenantsGetReply:
+            with self.db.lock:
+                data = self.db.require_class(request.collection)
+                if not data.multi_tenant:
+                    raise invalid(f"multi-tenancy is not enabled for class {data.name!r}")
+                wanted = set(request.names.values) if request.HasField("names") else None
+                names = [t for t in data.shards if wanted is None or t in wanted]
+            hot = tenants_pb2.TENANT_ACTIVITY_STATUS_HOT
+            return tenants_pb2.TenantsGetReply(tenants=[tenants_pb2.Tenant(name=n, activity_status=hot) for n in names])
+
+        return self._run("TenantsGet", context, body)
+
+    @staticmethod
+    def _shard(data: ClassData, tenant: str, context: str) -> Shard:
+        """The shard a read names, with Weaviate's error wording when it cannot."""
+        try:
+            return data.shard(tenant)
+        except EmulatedError as exc:
+            raise EmulatedError(f"{context}: {exc.message}", status=exc.status, code=exc.code) from None
 
     def _unimplemented(self, feature: str) -> Any:
         raise unimplemented(feature)

@@ -92,7 +92,7 @@ class _Handler(BaseHTTPRequestHandler):
             status, body = self._route(self.command, path, query)
             self._send(status, body)
         except EmulatedError as exc:
-            self._send(exc.status, {"error": [{"message": exc.message}]})
+            self._send(exc.status, exc.body)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _dispatch
 

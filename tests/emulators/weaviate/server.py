@@ -6,6 +6,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from importlib.metadata import version as package_version
 from types import TracebackType
+from typing import Any
 
 import grpc
 from weaviate.proto.v1 import weaviate_pb2_grpc
@@ -23,9 +24,13 @@ class WeaviateEmulator:
     ...     client = weaviate.connect_to_local(port=emu.http_port, grpc_port=emu.grpc_port)
 
     ``api_key`` makes both APIs demand ``Authorization: Bearer <key>``. ``version`` is what
-    ``/v1/meta`` reports (the client switches wire formats on it; below 1.33 the ``Not`` and
-    ``ContainsNone`` filter operators are refused, as Weaviate did). ``faults`` injects failures
-    and logs calls.
+    ``/v1/meta`` reports and what the emulator behaves as (the client switches wire formats on it;
+    below 1.33 the ``Not`` and ``ContainsNone`` filter operators are refused; before 1.38 a stored
+    -0.0 is indexed apart from 0.0; from 1.38 usage limits and compression allow-lists apply;
+    negated counts include retired doc ids on 1.33-1.36.2, and on any version after
+    :meth:`restart`). ``settings`` holds the server's configuration (``Settings``: limits, allowed
+    compressions, message size ...). ``faults`` injects failures and logs calls (and the
+    consistency level of each request, as ``consistency:<Method>:<LEVEL>``).
     """
 
     def __init__(
@@ -36,8 +41,11 @@ class WeaviateEmulator:
         query_maximum_results: int = Settings.query_maximum_results,
         autoschema: bool = True,
         host: str = "127.0.0.1",
+        **settings: Any,
     ) -> None:
-        self.settings = Settings(version=version, query_maximum_results=query_maximum_results, autoschema=autoschema)
+        self.settings = Settings(
+            version=version, query_maximum_results=query_maximum_results, autoschema=autoschema, **settings
+        )
         self.db = Database(self.settings)
         self.faults = Faults()
         self.host = host
@@ -109,12 +117,23 @@ class WeaviateEmulator:
 
     # ----- test helpers -----------------------------------------------------------------------
 
-    def object_count(self, class_name: str) -> int:
+    def object_count(self, class_name: str, tenant: str | None = None) -> int:
+        """Live objects of a class (of one tenant, or of all of them)."""
         data = self.db.get_class(class_name)
-        return 0 if data is None else len(data.objects)
+        if data is None:
+            return 0
+        shards = [data.shards.get(tenant)] if tenant is not None else list(data.shards.values())
+        return sum(len(s.objects) for s in shards if s is not None)
+
+    def restart(self) -> None:
+        """What a server restart on the same data changes: the doc id universe a negated filter
+        starts from is prefilled from the high-water mark, so counts of negations include every
+        doc id a delete retired (weaviate/weaviate#10260, not fixed in 1.38.2)."""
+        self.settings.restarted = True
 
     def reset(self) -> None:
         """Forget every class, object, fault and logged call."""
         with self.db.lock:
             self.db.classes.clear()
+        self.settings.restarted = False
         self.faults.reset()
