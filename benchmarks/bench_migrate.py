@@ -8,10 +8,14 @@ The source is an embedded PostgreSQL + pgvector (started once), loaded by vecbri
 in a fresh process, so its peak memory (ru_maxrss above the process's size after imports) is its
 own:
 
-  vecbridge  ``vecbridge.core.migration.migrate`` (reader thread + writer, checkpoint after every
-             batch, record check and verification off: the hand loop does neither).
+  vecbridge  ``vecbridge.core.migration.migrate`` with the CLI's defaults: the source read once,
+             every record checked against the destination's rules, a checkpoint after every
+             batch, one bulk load (Qdrant Edge optimised at the end), and verification (counts,
+             every id, 100 records compared in full).
   hand       psycopg server-side cursor ``fetchmany(500)`` -> ``qdrant_edge`` points with uuid5
-             ids -> ``EdgeShard.update``: the streaming glue code one writes by hand.
+             ids -> ``EdgeShard.update``, then ``EdgeShard.optimize()`` (Edge builds no index by
+             itself): the streaming glue code one writes by hand, with no check, checkpoint or
+             verification.
 
 Printed: records/s of each, their ratio, and peak memory at each size. The migration's own memory
 is bounded (a few batches in flight), so what vecbridge uses above the hand loop should stay flat
@@ -65,8 +69,8 @@ def worker(mode: str, pg_url: str, conninfo: str, table: str, dest: str) -> None
     import qdrant_edge as qe
     from pgvector.psycopg import register_vector
 
-    from vecbridge.connectors.pgvector import PgVectorStore  # noqa: F401  (import cost before the baseline,
-    from vecbridge.connectors.qdrant import QdrantEdgeStore  # noqa: F401  as for the hand loop's SDKs)
+    from vecbridge.connectors.pgvector import PgVectorDriver  # noqa: F401  (import cost before the baseline,
+    from vecbridge.connectors.qdrant import EdgeDriver  # noqa: F401  as for the hand loop's SDKs)
     from vecbridge.core import connect
     from vecbridge.core.migration import migrate
 
@@ -76,9 +80,9 @@ def worker(mode: str, pg_url: str, conninfo: str, table: str, dest: str) -> None
     t0 = time.perf_counter()
     if mode == "vecbridge":
         src, dst = connect(pg_url), connect(f"qdrant+edge://{dest}")
-        report = migrate(
-            src, dst, table, batch_size=BATCH, verify=False, check_records=False, checkpoint=Path(dest) / "ck.json"
-        )
+        report = migrate(src, dst, table, batch_size=BATCH, checkpoint=Path(dest) / "ck")
+        if not report.ok:
+            raise SystemExit(f"verification failed: {report.verification}")
         n = report.written
         count = dst.count(table)
         src.close()
@@ -104,6 +108,7 @@ def worker(mode: str, pg_url: str, conninfo: str, table: str, dest: str) -> None
                     ]
                     shard.update(qe.UpdateOperation.upsert_points(points))
                     n += len(points)
+        shard.optimize()
         count = shard.count(qe.CountRequest(exact=True))
         shard.flush()
         shard.close()
@@ -130,6 +135,7 @@ def main() -> None:
     from vecbridge.core import CollectionSpec, Record, connect
 
     scratch = Path(tempfile.mkdtemp(prefix="vb-bench-migrate-"))
+    scratch.chmod(0o711)  # as root the embedded server runs as 'pgserver': it must pass through
     data_dir = scratch / "pg"
     pg_url = f"pgvector+embedded://{data_dir}?index=none"
     src = connect(pg_url)  # keeps the embedded server up for the whole run
