@@ -1,7 +1,8 @@
 """``Store.async_view()``: the async API over a store opened synchronously (what the LangChain,
 Haystack and LlamaIndex adapters' async methods use). Where the store is a server with an async
 SDK client the view runs on that client (no worker thread per call); in-process engines (Qdrant
-Edge, qdrant-client local mode, memory) fall back to threads. Both forms see the same data."""
+Edge, qdrant-client local mode, Milvus Lite, memory) fall back to threads. Both forms see the same
+data."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from vecbridge.core.async_store import ThreadedAsyncDriver
 from vecbridge.core.models import CollectionSpec, Record
 
 _LOCAL = [b for b in BACKENDS if not b.integration and not b.asynchronous]
-_SERVER_DRIVERS = {"PgVectorDriver", "WeaviateDriver", "PineconeDriver", "MilvusDriver"}
+_SERVER_DRIVERS = {"PgVectorDriver", "WeaviateDriver", "PineconeDriver"}
 
 
 @pytest.fixture(params=_LOCAL, ids=[b.id for b in _LOCAL])
@@ -34,7 +35,11 @@ def backend_store(request: pytest.FixtureRequest) -> Iterator[tuple[Any, Any]]:
 
 def _served(driver: Any) -> bool:
     name = type(driver).__name__
-    return name in _SERVER_DRIVERS or (name == "QdrantDriver" and not driver.config.local)
+    if name == "QdrantDriver":
+        return not driver.config.local
+    if name == "MilvusDriver":  # Milvus Lite is an embedded engine: threads, like Edge
+        return driver.settings.data_dir is None
+    return name in _SERVER_DRIVERS
 
 
 def test_async_view_runs_natively_on_servers_and_sees_the_same_data(backend_store: tuple[Any, Any]) -> None:

@@ -145,9 +145,13 @@ class MilvusDriver(_Shared):
     def async_from_url(cls, url: str, **options: Any) -> AsyncMilvusDriver:
         return AsyncMilvusDriver(settings_from_url(url, **options))
 
-    def async_twin(self) -> AsyncMilvusDriver:
-        """``AsyncMilvusClient`` to the same server (``Store.async_view``); Milvus Lite's server is
-        shared and counted, so it stops when the last driver closes."""
+    def async_twin(self) -> AsyncMilvusDriver | None:
+        """``AsyncMilvusClient`` to the same server (``Store.async_view``). None for Milvus Lite:
+        a twin would hold the embedded engine open on its own count, and an async view that is
+        never closed (framework adapters seldom are) would keep it running after the store is
+        closed; the view then runs this driver in threads, as for the other in-process engines."""
+        if self.settings.data_dir is not None:
+            return None
         return AsyncMilvusDriver(self.settings)
 
     def _connect(self) -> MilvusClient:
