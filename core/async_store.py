@@ -21,17 +21,18 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import time
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from .driver import Adoption, AsyncDriver, Capabilities, Driver, ScanRange
 from .embedders import Embedder
-from .errors import VecbridgeError
+from .errors import TransientError, VecbridgeError
 from .filters import FilterNode
 from .models import CollectionSpec, Hit, Record, ScanPage, Vector
 from .policy import Call, Embed, Sleep, Steps, StorePolicy
-from .retry import DEFAULT_RETRY, RetryPolicy
+from .retry import DEFAULT_RETRY, Replay, RetryPolicy
 
 __all__ = ["AsyncStore", "ThreadedAsyncDriver", "arun_steps"]
 
@@ -65,10 +66,16 @@ async def _perform(step: Any, driver: Any, policy: StorePolicy, embedder: Embedd
         return await embedder.aembed_documents(list(step.texts))
     assert isinstance(step, Call)
     method = getattr(driver, step.op)
-    if not step.retry:
+    started = time.monotonic()
+    try:
         return await _call_once(method, step, driver, policy)
-    async for attempt in policy.retry.async_retrying():
+    except TransientError as error:
+        if not step.retry or policy.retry.attempts == 1:
+            raise
+        replay = Replay(error)  # the loop is set up only after a failure: see Replay
+    async for attempt in policy.retry.async_retrying(time.monotonic() - started):
         with attempt:
+            replay.first()
             return await _call_once(method, step, driver, policy)
     raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
 

@@ -25,7 +25,7 @@ from tenacity import (
 
 from .errors import InvalidInput, TransientError
 
-__all__ = ["DEFAULT_RETRY", "NO_RETRY", "RetryPolicy", "call_with_retry"]
+__all__ = ["DEFAULT_RETRY", "NO_RETRY", "Replay", "RetryPolicy", "call_with_retry"]
 
 T = TypeVar("T")
 
@@ -62,19 +62,51 @@ class RetryPolicy:
         hint = getattr(error, "retry_after", None) or 0.0
         return float(min(max(base, hint), self.max_elapsed))
 
-    def _kwargs(self) -> dict[str, object]:
+    def _kwargs(self, spent: float) -> dict[str, object]:
         return {
-            "stop": stop_after_attempt(self.attempts) | stop_after_delay(self.max_elapsed),
+            "stop": stop_after_attempt(self.attempts) | stop_after_delay(max(0.0, self.max_elapsed - spent)),
             "wait": self._wait,
             "retry": retry_if_exception_type(TransientError),
             "reraise": True,
         }
 
-    def retrying(self) -> Retrying:
-        return Retrying(**self._kwargs())  # type: ignore[arg-type]
+    def retrying(self, spent: float = 0.0) -> Retrying:
+        """The tenacity loop of this policy; ``spent`` seconds already count against ``max_elapsed``."""
+        return Retrying(**self._kwargs(spent))  # type: ignore[arg-type]
 
-    def async_retrying(self) -> AsyncRetrying:
-        return AsyncRetrying(**self._kwargs())  # type: ignore[arg-type]
+    def async_retrying(self, spent: float = 0.0) -> AsyncRetrying:
+        return AsyncRetrying(**self._kwargs(spent))  # type: ignore[arg-type]
+
+
+class Replay:
+    """The first attempt of a call made outside tenacity, fed back as tenacity's attempt 1.
+
+    Setting up a tenacity loop costs about 10 us, as much as vecbridge's whole policy around a
+    query, and nearly every call succeeds at once. So runners call the driver directly and only
+    on a ``TransientError`` enter the loop, which sees that error as its first attempt: the
+    attempt count, the waits and ``max_elapsed`` (started before the first call) stay the same
+    as if tenacity had made every attempt::
+
+        started = time.monotonic()
+        try:
+            return call()
+        except TransientError as error:
+            replay = Replay(error)
+            for attempt in policy.retrying(time.monotonic() - started):
+                with attempt:
+                    replay.first()  # raises the first error once
+                    return call()
+    """
+
+    __slots__ = ("_error",)
+
+    def __init__(self, error: BaseException) -> None:
+        self._error: BaseException | None = error
+
+    def first(self) -> None:
+        error, self._error = self._error, None
+        if error is not None:
+            raise error
 
 
 DEFAULT_RETRY = RetryPolicy()

@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from .driver import Adoption, Capabilities, Driver, ScanRange
 from .embedders import Embedder
-from .errors import VecbridgeError
+from .errors import TransientError, VecbridgeError
 from .filters import FilterNode
 from .models import CollectionSpec, Hit, Record, ScanPage, Vector
 from .policy import Call, Embed, Sleep, Steps, StorePolicy, check_compatible
-from .retry import DEFAULT_RETRY, RetryPolicy
+from .retry import DEFAULT_RETRY, Replay, RetryPolicy
 
 if TYPE_CHECKING:
     from .async_store import AsyncStore
@@ -115,10 +115,16 @@ def _perform(step: Any, driver: Any, policy: StorePolicy, embedder: Embedder | N
         return embedder.embed_documents(list(step.texts))
     assert isinstance(step, Call)
     method = getattr(driver, step.op)
-    if not step.retry:
+    started = time.monotonic()
+    try:
         return _call_once(method, step, driver, policy)
-    for attempt in policy.retry.retrying():
+    except TransientError as error:
+        if not step.retry or policy.retry.attempts == 1:
+            raise
+        replay = Replay(error)  # the loop is set up only after a failure: see Replay
+    for attempt in policy.retry.retrying(time.monotonic() - started):
         with attempt:
+            replay.first()
             return _call_once(method, step, driver, policy)
     raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
 

@@ -30,6 +30,10 @@ __all__ = [
 
 def as_vector(vector: Any, dimension: int, *, what: str = "vector", metric: Metric | None = None) -> np.ndarray:
     """Return ``vector`` as a float32 array after checking its shape and values."""
+    if type(vector) is np.ndarray and vector.dtype in _FLOATS and vector.shape == (dimension,):
+        fast = _plain_vector(vector, metric)
+        if fast is not None:
+            return fast
     if isinstance(vector, (str, bytes, Mapping)):
         raise InvalidInput(f"{what} is not a sequence of numbers")
     try:
@@ -61,6 +65,24 @@ def as_vector(vector: Any, dimension: int, *, what: str = "vector", metric: Metr
             f"{what} has length {np.linalg.norm(arr):.3g}, above vecbridge's limit of {MAX_VECTOR_NORM:.0e}: "
             "its scores would overflow the stores' float32 arithmetic; normalise or rescale it"
         )
+    return out
+
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _plain_vector(vector: np.ndarray, metric: Metric | None) -> np.ndarray | None:
+    """The common case (a float array of the right shape, as embedders return it) checked with
+    one dot product instead of the general path's five passes: it runs on every query. The sum
+    of squares in float64 is finite exactly when every value is (a float32's square cannot
+    overflow a float64), and its root is the norm. None: let the general path name the problem."""
+    wide = vector.astype(np.float64, copy=False)
+    square = float(wide @ wide)
+    if not math.isfinite(square) or math.sqrt(square) > MAX_VECTOR_NORM:
+        return None  # NaN, infinity, beyond float32 or too long
+    out = vector.astype(np.float32, copy=True)  # a copy: later changes to the caller's array stay theirs
+    if metric is Metric.COSINE and not out.any():
+        return None  # all zeros (or values that underflow float32)
     return out
 
 

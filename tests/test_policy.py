@@ -4,6 +4,7 @@ eviction, translation. Each test runs through the sync store and the async store
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -168,6 +169,37 @@ def test_every_call_is_retried_the_same_number_of_times(mode: str, store: Any, d
     with pytest.raises(TransientError):
         calls[op]()
     assert driver.calls.count(op) == FAST.attempts
+
+
+def test_the_first_attempt_counts_against_max_elapsed(mode: str, driver: MemoryDriver) -> None:
+    # Runners make the first attempt before any retry loop exists; its time must still count.
+    policy = RetryPolicy(attempts=5, initial_wait=0.001, max_wait=0.002, max_elapsed=0.05)
+    store = Store(driver, retry=policy) if mode == "sync" else BlockingStore(AsyncStore(driver, retry=policy))
+    store.create_collection(CollectionSpec("c", 8))
+    count = driver.count
+
+    def slow_count(*args: Any) -> int:
+        time.sleep(0.1)
+        return count(*args)
+
+    driver.count = slow_count  # type: ignore[method-assign]
+    driver.faults.fail("count", times=-1)
+    try:
+        with pytest.raises(TransientError):
+            store.count("c")
+        assert driver.calls.count("count") == 1  # 0.1 s spent > max_elapsed: no second attempt
+    finally:
+        store.close()
+
+
+def test_a_call_that_succeeds_after_a_transient_error_is_retried_with_backoff(
+    mode: str, store: Any, driver: MemoryDriver
+) -> None:
+    driver.faults.fail("count", TransientError("busy", retry_after=0.05), times=1)
+    started = time.monotonic()
+    assert store.count("c") == 0
+    assert time.monotonic() - started >= 0.05  # the server's hint was honoured before attempt 2
+    assert driver.calls.count("count") == 2
 
 
 def test_scan_pages_are_retried_one_by_one(mode: str, store: Any, driver: MemoryDriver) -> None:

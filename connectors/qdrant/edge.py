@@ -140,8 +140,10 @@ class EdgeDriver(DriverDefaults):
         shard = self._shards.writing(target.name).shard
         tenant, hybrid = target.tenant, target.spec.hybrid
         points = []
+        # Lists, converted once per batch: Edge reads a list several times faster than a numpy row.
+        rows = batch.vectors.tolist()
         for i, rid in enumerate(batch.ids):
-            vector: Any = batch.vectors[i]
+            vector: Any = rows[i]
             if hybrid:
                 words = convert.keyword_vector(batch.texts[i])
                 vector = {"": vector, convert.KEYWORDS_VECTOR: qe.SparseVector(list(words.indices), list(words.values))}
