@@ -5,8 +5,10 @@ Every metadata key and value travels inside a bind parameter (a text, a jsonb or
 SQL text holds only fixed fragments. Each condition is two-valued (never SQL NULL), so ``NOT`` is an
 exact complement, as the semantics of ``vecbridge.core.filters.matches`` require:
 
-* ``$eq v`` / ``$in [...]``: one SQL/JSON path test in lax mode,
-  ``fields @? 'lax $."k" ? ((@.type() == "number" && @ == 2) || ...)'``, served by the GIN index
+* ``$eq v`` / ``$in [...]`` of up to four strings: jsonb containment, ``fields @> '{"k": "v"}'
+  OR fields @> '{"k": ["v"]}'`` (the string, or a list holding it), which PostgreSQL evaluates
+  faster than a path test. Otherwise one SQL/JSON path test in lax mode,
+  ``fields @? 'lax $."k" ? ((@ == 2 && @.type() == "number") || ...)'``, served by the GIN index
   on ``fields``. The alternatives of a long ``$in`` are grouped as a balanced tree, so 1,024
   values nest 10 levels deep instead of 1,024 (PostgreSQL's jsonpath evaluator recurses per
   level). SQL/JSON equality is type-strict (``"1" != 1``, ``true != 1``) and compares
@@ -60,6 +62,10 @@ class SqlCondition:
 
 
 _FALSE = SqlCondition(sql.SQL("false"))
+
+#: Up to this many string values, ``$eq`` / ``$in`` use jsonb containment (``_contains_any``);
+#: longer lists, and other types, one path test (a long OR of containments plans worse).
+_CONTAINMENT_MAX = 4
 
 
 def _merge(parts: list[SqlCondition], joiner: str) -> SqlCondition:
@@ -138,17 +144,31 @@ class PgFilterCompiler(FilterCompiler[SqlCondition]):
         literals (``json.dumps``), which SQL/JSON path reads the same way, and the whole path is a
         bind parameter.
         """
-        tests = [
-            f'(@.type() == "{_json_type(v)}" && @ == {json.dumps(v, ensure_ascii=False)})'
-            for v in values
-            if not (isinstance(v, str) and "\x00" in v)  # never stored, so never equal
-        ]
-        if not tests:
+        values = [v for v in values if not (isinstance(v, str) and "\x00" in v)]  # never stored, so never equal
+        if not values:
             return _FALSE
+        if len(values) <= _CONTAINMENT_MAX and all(isinstance(v, str) for v in values):
+            return self._contains_any(key, values)
+        # The equality first: false for most rows, it spares them the type test (same result:
+        # SQL/JSON's three-valued && is symmetric, and lax comparisons never raise).
+        tests = [f'(@ == {json.dumps(v, ensure_ascii=False)} && @.type() == "{_json_type(v)}")' for v in values]
         path = f"lax $.{json.dumps(key, ensure_ascii=False)} ? {_any_of(tests)}"
         params: dict[str, Any] = {}
         clause = sql.SQL("({} @? {}::jsonpath)").format(self._fields, self._param(params, path))
         return SqlCondition(clause, params)
+
+    def _contains_any(self, key: str, values: list[str]) -> SqlCondition:
+        """``(fields @> '{"k": "v"}' OR fields @> '{"k": ["v"]}' OR ...)``: the same rows as the
+        path test for strings — the value itself, or a list holding it as a direct element
+        (jsonb containment does not look into nested lists, nor does the path test) — at about
+        two thirds of its cost per row, and served by the same GIN index."""
+        params: dict[str, Any] = {}
+        tests = [
+            sql.SQL("{} @> {}").format(self._fields, self._param(params, Jsonb({key: form})))
+            for v in values
+            for form in (v, [v])
+        ]
+        return SqlCondition(sql.SQL("(") + sql.SQL(" OR ").join(tests) + sql.SQL(")"), params)
 
     def _present(self, key: str) -> SqlCondition:
         params: dict[str, Any] = {}
