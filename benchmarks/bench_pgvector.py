@@ -20,12 +20,12 @@ Contenders run interleaved, ``--repeats`` times each; printed: the median, the s
 and raw's median divided by each one's (1.00x = as fast as raw, higher is faster).
 
 **Query latency** on vecbridge's table after its load, through ``store.query`` and through raw
-SQL (``hnsw.iterative_scan = relaxed_order``, as vecbridge sets it), ``--queries`` random queries
-at k=10, without and with a metadata filter (5% of rows): p50/p95 and their ratio. The filter is
-compared twice: with the SQL a user would write first (``fields @> '{"cat": "c3"}'``, which misses
-records whose ``cat`` is a list holding "c3"), and with SQL returning the same rows as vecbridge's
-``$eq`` (``... OR fields @> '{"cat": ["c3"]}'``). The script
-checks that every loader stored every row and that both query paths agree.
+SQL (``hnsw.iterative_scan = relaxed_order``, as vecbridge sets it), taking turns query by query,
+``--queries`` random queries at k=10, without and with a metadata filter (5% of rows): p50/p95
+and their ratio. The filter is compared twice: with the SQL a user would write first
+(``fields @> '{"cat": "c3"}'``, which misses records whose ``cat`` is a list holding "c3"), and
+with SQL returning the same rows as vecbridge's ``$eq`` (``... OR fields @> '{"cat": ["c3"]}'``).
+The script checks that every loader stored every row and that both query paths agree.
 """
 
 from __future__ import annotations
@@ -251,40 +251,36 @@ def query_latency(args: argparse.Namespace, conninfo: str, store: Store, n: int)
     results: dict[str, list[float]] = {}
     answers: dict[str, list[list[str]]] = {}
 
-    def run_vb(label: str, flt: dict[str, Any] | None) -> None:
-        times, ids = [], []
-        for q in queries:
-            start = time.perf_counter()
-            hits = store.query("bench_vb", q, k=10, filter=flt)
-            times.append(time.perf_counter() - start)
-            ids.append([h.id for h in hits])
-        results[label], answers[label] = times, ids
+    def vb_query(flt: dict[str, Any] | None) -> Callable[[np.ndarray], list[str]]:
+        return lambda q: [h.id for h in store.query("bench_vb", q, k=10, filter=flt)]
 
-    def run_raw(label: str, filtered: bool, lists: bool = False) -> None:
-        times, ids = [], []
-        where = sql.SQL(" WHERE fields @> %(f)s") if filtered else sql.SQL("")
-        if lists:  # vecbridge's $eq also matches a list holding the value: the same rows, in SQL
-            where = sql.SQL(" WHERE (fields @> %(f)s OR fields @> %(fl)s)")
+    def raw_query(conn: psycopg.Connection[Any], where: str) -> Callable[[np.ndarray], list[str]]:
         query = sql.SQL(
             "SELECT id, text, metadata, embedding <=> %(q)s AS distance FROM bench_vb{} ORDER BY distance LIMIT 10"
-        ).format(where)
-        with psycopg.connect(conninfo, autocommit=True) as conn:
-            register_vector(conn)
-            conn.execute("SET hnsw.iterative_scan = relaxed_order")
-            for q in queries:
-                start = time.perf_counter()
-                params = {"q": q, "f": Jsonb(FILTER), "fl": Jsonb({k: [v] for k, v in FILTER.items()})}
-                rows = conn.execute(query, params, binary=True).fetchall()
-                times.append(time.perf_counter() - start)
-                ids.append([r[0] for r in rows])
-        results[label], answers[label] = times, ids
+        ).format(sql.SQL(where))
+        params = {"f": Jsonb(FILTER), "fl": Jsonb({k: [v] for k, v in FILTER.items()})}
+        return lambda q: [r[0] for r in conn.execute(query, {"q": q, **params}, binary=True).fetchall()]
 
-    for _ in range(2):  # warm the caches once, measure the second pass
-        run_raw("raw", False)
-        run_vb("vecbridge", None)
-        run_raw("raw filtered", True)
-        run_vb("vecbridge filtered", FILTER)
-        run_raw("raw filtered+lists", True, lists=True)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        register_vector(conn)
+        conn.execute("SET hnsw.iterative_scan = relaxed_order")
+        contenders = {
+            "raw": raw_query(conn, ""),
+            "vecbridge": vb_query(None),
+            "raw filtered": raw_query(conn, " WHERE fields @> %(f)s"),
+            "vecbridge filtered": vb_query(FILTER),
+            # vecbridge's $eq also matches a list holding the value: the same rows, in SQL
+            "raw filtered+lists": raw_query(conn, " WHERE (fields @> %(f)s OR fields @> %(fl)s)"),
+        }
+        for _ in range(2):  # warm the caches once, measure the second pass
+            results.update((label, []) for label in contenders)
+            answers.update((label, []) for label in contenders)
+            for q in queries:  # query by query, taking turns: a change of load touches every contender
+                for label, run in contenders.items():
+                    start = time.perf_counter()
+                    ids = run(q)
+                    results[label].append(time.perf_counter() - start)
+                    answers[label].append(ids)
 
     failures = []
     print(f"\nQUERY  {n:,} rows, k=10, {args.queries} queries, HNSW (ef_search 40)")

@@ -127,7 +127,8 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 def _clean_text(text: str) -> bool:
     """No lone surrogates (they cannot be encoded as UTF-8, so no store can keep them) and no NUL
     (PostgreSQL text and jsonb refuse it)."""
-    return "\x00" not in text and not _SURROGATE.search(text)
+    # isascii() is a flag CPython keeps on every str: most texts skip the regex.
+    return "\x00" not in text and (text.isascii() or not _SURROGATE.search(text))
 
 
 def check_text(text: str, where: str) -> None:
@@ -201,7 +202,7 @@ def _matrix(records: list[Record], dimension: int, metric: Metric | None) -> np.
         # below like any non-finite value.
         raw = np.asarray([r.vector for r in records])
         with np.errstate(over="ignore"):
-            mat = raw.astype(np.float32) if raw.dtype.kind in "fiu" else None
+            mat = raw.astype(np.float32, copy=False) if raw.dtype.kind in "fiu" else None
     except (TypeError, ValueError, OverflowError):  # ragged or non-numeric: find which record
         mat = None
     if mat is None or mat.ndim != 2 or mat.shape[1] != dimension:
