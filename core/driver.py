@@ -63,16 +63,17 @@ class SearchMode(str, enum.Enum):
 
         if isinstance(value, SearchMode):
             return value
-        known = _SEARCH_MODES.get(value)  # the plain lower-case names, without the general path's work
-        if known is not None:
-            return known
+        if isinstance(value, str):  # the plain lower-case names, without the general path's work
+            known = _SEARCH_MODES.get(value)
+            if known is not None:
+                return known
         try:
             return cls(str(value).strip().lower())
         except ValueError:
             raise InvalidInput(f"unknown search mode {value!r}: use 'dense', 'keyword' or 'hybrid'") from None
 
 
-_SEARCH_MODES: dict[object, SearchMode] = {mode.value: mode for mode in SearchMode}
+_SEARCH_MODES: dict[str, SearchMode] = {mode.value: mode for mode in SearchMode}
 
 
 @dataclass(frozen=True)

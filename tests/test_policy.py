@@ -296,3 +296,9 @@ def test_adopted_collections_are_read_only_unless_writable(mode: str) -> None:
         s.drop_collection("mine")
     assert driver.calls.count("write") == writes_before and driver.calls.count("drop") == 0
     s.close()
+
+
+@pytest.mark.parametrize("mode_value", [["dense"], {"dense": 1}, 3, "sparse"])
+def test_a_bad_search_mode_is_refused_with_a_typed_error(mode: str, store: Any, mode_value: Any) -> None:
+    with pytest.raises(InvalidInput, match="search mode"):
+        store.query("c", [1.0] * 8, mode=mode_value)
