@@ -135,7 +135,8 @@ class PgFilterCompiler(FilterCompiler[SqlCondition]):
         return self.compile_not(positive) if negate else positive
 
     def _equals_any(self, key: str, values: list[Any]) -> SqlCondition:
-        """``fields @? 'lax $."key" ? ((@.type() == "string" && @ == "v") || ...)'``.
+        """``fields @? 'lax $."key" ? ((@ == "v" && @.type() == "string") || ...)'``, or for up
+        to ``_CONTAINMENT_MAX`` strings the containment form of ``_contains_any`` (same rows).
 
         One SQL/JSON path test, which the GIN index (jsonb_path_ops) serves. Lax mode reads a
         missing key as nothing (false, never an error or NULL) and looks into a list value, so a
@@ -162,13 +163,12 @@ class PgFilterCompiler(FilterCompiler[SqlCondition]):
         path test for strings — the value itself, or a list holding it as a direct element
         (jsonb containment does not look into nested lists, nor does the path test) — at about
         two thirds of its cost per row, and served by the same GIN index."""
-        params: dict[str, Any] = {}
-        tests = [
-            sql.SQL("{} @> {}").format(self._fields, self._param(params, Jsonb({key: form})))
-            for v in values
-            for form in (v, [v])
-        ]
-        return SqlCondition(sql.SQL("(") + sql.SQL(" OR ").join(tests) + sql.SQL(")"), params)
+        tests = []
+        for form in (f for v in values for f in (v, [v])):
+            params: dict[str, Any] = {}
+            clause = sql.SQL("{} @> {}").format(self._fields, self._param(params, Jsonb({key: form})))
+            tests.append(SqlCondition(clause, params))
+        return _merge(tests, " OR ")
 
     def _present(self, key: str) -> SqlCondition:
         params: dict[str, Any] = {}
