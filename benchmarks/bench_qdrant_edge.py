@@ -13,18 +13,26 @@ an exact key beside the metadata (connectors/qdrant/numbers.py); rounded ones ne
   hand       ``EdgeShard.create``; per batch of ``--batch`` records ``update(upsert_points([...]))`` with
              uuid5 point ids, the batch's vectors as lists and payload ``{"page_content", "metadata",
              "id"}``; then ``optimize()``.
+  hand+idx   the same, plus Qdrant's advice for filtered search: payload indexes on the fields
+             filters read, created before ``optimize()`` (keyword on ``cat``; float, without
+             per-value links, on ``i`` and ``score``: the indexes vecbridge creates for them).
   vecbridge  ``connect("qdrant+edge://...")``; ``upsert(records)`` inside ``bulk_load`` (validation,
              payload with exact keys where needed, one ``update`` per batch of the same
-             size); the end of ``bulk_load`` runs ``optimize()``.
+             size); the end of ``bulk_load`` creates the payload indexes of the fields written
+             (connectors/qdrant/field_indexes.py, which also indexes the exact keys) and runs
+             ``optimize()``.
 
-Timed per build: ingest (the writes), optimize, and both together. Builds alternate which one goes
-first; ``--repeats`` builds of each.
+Timed per build: ingest (the writes), optimize (with the payload indexes, where built), and both
+together. Builds rotate which one goes first; ``--repeats`` builds of each.
 
-After each pair of builds, queries (k=10, ``--queries`` vectors near the centres) run on both
-optimized shards, without and with a filter on ``cat`` (5% of the records; hand:
+After each set of builds, queries (k=10, ``--queries`` vectors near the centres) run on every
+optimized shard, without and with a filter on ``cat`` (5% of the records; hand:
 ``FieldCondition('metadata."cat"', MatchValue)``), the contenders taking turns query by query,
-``--rounds`` rounds. Both read what they get back (hand: each point's id, score and payload;
-vecbridge: its hits). Printed: p50 and p95 latency, pooled over the rounds of every pair.
+``--rounds`` rounds. All read what they get back (hand: each point's id, score and payload;
+vecbridge: its hits). Printed: p50 and p95 latency, pooled over the rounds of every set, and each
+one's recall@10 against an exact search of its own shard: without payload indexes Edge's filtered
+graph walk strands (field_indexes.py), so the plain hand loop's filtered latency is that of a
+search returning the wrong points.
 
 Ratios are printed as "vecbridge vs hand" with their spread over the repeats (min..max): for ingest
 as throughput (hand time / vecbridge time: above 1 is faster), for queries as latency (vecbridge time
@@ -98,7 +106,15 @@ class Latencies:
     p95: list[float] = field(default_factory=list)
 
 
-def hand_build(data: Data, folder: Path, batch: int) -> tuple[Build, qe.EdgeShard]:
+#: What hand+idx indexes: the fields the metadata holds, as vecbridge does (field_indexes.py).
+HAND_INDEXES = {
+    'metadata."cat"': qe.KeywordIndexParams(),
+    'metadata."i"': qe.FloatIndexParams(enable_hnsw=False),
+    'metadata."score"': qe.FloatIndexParams(enable_hnsw=False),
+}
+
+
+def hand_build(data: Data, folder: Path, batch: int, indexes: bool = False) -> tuple[Build, qe.EdgeShard]:
     dim = data.vectors.shape[1]
     start = time.perf_counter()
     shard = qe.EdgeShard.create(
@@ -117,6 +133,8 @@ def hand_build(data: Data, folder: Path, batch: int) -> tuple[Build, qe.EdgeShar
         shard.update(qe.UpdateOperation.upsert_points(points))
     ingest = time.perf_counter() - start
     start = time.perf_counter()
+    for path, params in HAND_INDEXES.items() if indexes else ():
+        shard.update(qe.UpdateOperation.create_field_index(path, params))
     shard.optimize()
     return Build(ingest, time.perf_counter() - start), shard
 
@@ -195,92 +213,119 @@ def recall(found: list[str], exact: list[str]) -> float:
     return len(set(found) & set(exact)) / max(1, len(exact))
 
 
-def check_recall(data: Data, shard: qe.EdgeShard, store: Store) -> str:
-    """Recall@10 of each against its own exact search (the two HNSW graphs differ)."""
+def check_recall(data: Data, shards: dict[str, qe.EdgeShard], store: Store) -> str:
+    """Recall@10 of each against its own exact search (their HNSW graphs differ), plain and filtered."""
     by_uuid = {point_uuid(i): i for i in data.ids}
+    condition = qe.Filter(must=[qe.FieldCondition('metadata."cat"', match=qe.MatchValue(FILTER["cat"]))])
 
-    def hand_ids(q: np.ndarray, exact: bool) -> list[str]:
+    def hand_ids(shard: qe.EdgeShard, q: np.ndarray, exact: bool, filtered: bool) -> list[str]:
         request = qe.QueryRequest(
-            limit=10, query=qe.Query.Nearest(q.tolist()), params=qe.SearchParams(exact=exact), with_payload=False
+            limit=10,
+            query=qe.Query.Nearest(q.tolist()),
+            filter=condition if filtered else None,
+            params=qe.SearchParams(exact=exact),
+            with_payload=False,
         )
         return [by_uuid[str(p.id)] for p in shard.query(request)]
 
-    def vb_ids(q: np.ndarray, exact: bool) -> list[str]:
-        return [h.id for h in store.query("bench", q, k=10, exact=exact)]
+    def vb_ids(q: np.ndarray, exact: bool, filtered: bool) -> list[str]:
+        return [h.id for h in store.query("bench", q, k=10, exact=exact, filter=FILTER if filtered else None)]
 
     queries = data.queries[:20]
-    hand = statistics.mean(recall(hand_ids(q, False), hand_ids(q, True)) for q in queries)
-    vb = statistics.mean(recall(vb_ids(q, False), vb_ids(q, True)) for q in queries)
-    return f"recall@10 against exact search: hand {hand:.2f}, vecbridge {vb:.2f}"
+    found: list[str] = []
+    for filtered in (False, True):
+        parts = []
+        for who, shard in shards.items():
+            got = statistics.mean(
+                recall(hand_ids(shard, q, False, filtered), hand_ids(shard, q, True, filtered)) for q in queries
+            )
+            parts.append(f"{who} {got:.2f}")
+        vb = statistics.mean(recall(vb_ids(q, False, filtered), vb_ids(q, True, filtered)) for q in queries)
+        found.append(f"{'filtered' if filtered else 'plain'}: {', '.join(parts)}, vecbridge {vb:.2f}")
+    return "recall@10 against exact search: " + "; ".join(found)
+
+
+HANDS = ("hand", "hand+idx")
+WHO = (*HANDS, "vecbridge")
 
 
 def run(n: int, args: argparse.Namespace) -> None:
     data = Data(n, args.dim, args.queries, rounded_scores=args.scores == "rounded")
     print(f"\n== {n:,} records x {args.dim} (batch {args.batch}, scores {args.scores}) ==", flush=True)
-    builds: dict[str, list[Build]] = {"hand": [], "vecbridge": []}
-    latencies: dict[tuple[str, str], list[Latencies]] = {}
+    builds: dict[str, list[Build]] = {who: [] for who in WHO}
+    latencies: dict[tuple[str, str], Latencies] = {}
+    contenders_of = (*HANDS, "vecbridge", "driver")
     work = Path(tempfile.mkdtemp(prefix="bench-edge-", dir=args.tmp))
     try:
         for r in range(args.repeats):
-            shard: Any = None
+            shards: dict[str, Any] = {}
             store: Any = None
             try:
-                for who in ("hand", "vecbridge") if r % 2 == 0 else ("vecbridge", "hand"):
-                    if who == "hand":
-                        build, shard = hand_build(data, work / f"hand{r}", args.batch)
-                    else:
+                order = WHO[r % len(WHO) :] + WHO[: r % len(WHO)]
+                for who in order:
+                    if who == "vecbridge":
                         build, store = vecbridge_build(data, work / f"vb{r}", args.batch)
+                    else:
+                        build, shards[who] = hand_build(data, work / f"{who}{r}", args.batch, indexes=who == "hand+idx")
                     builds[who].append(build)
                     print(
                         f"  build {r + 1} {who:9s} ingest {build.ingest:7.2f} s  optimize {build.optimize:7.2f} s  "
                         f"total {build.total:7.2f} s  ({n / build.ingest:,.0f} records/s ingest)",
                         flush=True,
                     )
-                print(f"  build {r + 1} queries: {check_recall(data, shard, store)}", flush=True)
-                # Each build pair's HNSW graphs differ: queries run on every pair, rounds pooled.
-                hand_plain, hand_filtered = hand_query(shard, args.dim)
-                vb_plain, vb_filtered = vecbridge_query(store)
-                drv_plain, drv_filtered = driver_query(store)
-                for label, contenders in (
-                    ("plain", [hand_plain, vb_plain, drv_plain]),
-                    ("filtered", [hand_filtered, vb_filtered, drv_filtered]),
-                ):
+                print(f"  build {r + 1} {check_recall(data, shards, store)}", flush=True)
+                # Each build set's HNSW graphs differ: queries run on every set, rounds pooled.
+                plain_fns, filtered_fns = [], []
+                for who in HANDS:
+                    plain, filtered = hand_query(shards[who], args.dim)
+                    plain_fns.append(plain)
+                    filtered_fns.append(filtered)
+                for fns in (vecbridge_query(store), driver_query(store)):
+                    plain_fns.append(fns[0])
+                    filtered_fns.append(fns[1])
+                for label, contenders in (("plain", plain_fns), ("filtered", filtered_fns)):
                     found = race(data.queries, contenders, args.rounds)
-                    for who, lat in zip(("hand", "vecbridge", "driver"), found, strict=True):
-                        pooled = latencies.setdefault((label, who), [Latencies()])[0]
+                    for who, lat in zip(contenders_of, found, strict=True):
+                        pooled = latencies.setdefault((label, who), Latencies())
                         pooled.p50 += lat.p50
                         pooled.p95 += lat.p95
             finally:
-                if shard is not None:
+                for shard in shards.values():
                     shard.close()
                 if store is not None:
                     store.close()
-                shutil.rmtree(work / f"hand{r}", ignore_errors=True)
-                shutil.rmtree(work / f"vb{r}", ignore_errors=True)
-        hand, vb = builds["hand"], builds["vecbridge"]
-        print("  ingest+optimize, vecbridge vs hand (throughput; >1 is faster):")
-        for label, get in (
-            ("ingest", lambda b: b.ingest),
-            ("optimize", lambda b: b.optimize),
-            ("total", lambda b: b.total),
-        ):
-            ratios = [get(h) / get(v) for h, v in zip(hand, vb, strict=True)]
-            print(
-                f"    {label:9s} hand {statistics.median(get(b) for b in hand):8.2f} s   "
-                f"vecbridge {statistics.median(get(b) for b in vb):8.2f} s   ratio {spread(ratios)}"
-            )
-        print("  queries, vs hand (latency; <1 is faster); 'driver' is vecbridge's Edge driver without core's policy:")
-        for label in ("plain", "filtered"):
-            hl, vl, dl = (latencies[(label, who)][0] for who in ("hand", "vecbridge", "driver"))
-            for stat in ("p50", "p95"):
-                hs, vs, ds = getattr(hl, stat), getattr(vl, stat), getattr(dl, stat)
-                vb_ratio = spread([v / h for h, v in zip(hs, vs, strict=True)])
-                driver_ratio = spread([d / h for h, d in zip(hs, ds, strict=True)])
+                for who in WHO:
+                    shutil.rmtree(work / f"{'vb' if who == 'vecbridge' else who}{r}", ignore_errors=True)
+        vb = builds["vecbridge"]
+        for hand_name in HANDS:
+            hand = builds[hand_name]
+            print(f"  ingest+optimize, vecbridge vs {hand_name} (throughput; >1 is faster):")
+            for label, get in (
+                ("ingest", lambda b: b.ingest),
+                ("optimize", lambda b: b.optimize),
+                ("total", lambda b: b.total),
+            ):
+                ratios = [get(h) / get(v) for h, v in zip(hand, vb, strict=True)]
                 print(
-                    f"    {label:9s} {stat}  hand {statistics.median(hs) * 1e3:7.3f} ms   "
-                    f"vecbridge {statistics.median(vs) * 1e3:7.3f} ms {vb_ratio}   "
-                    f"driver {statistics.median(ds) * 1e3:7.3f} ms {driver_ratio}"
+                    f"    {label:9s} {hand_name} {statistics.median(get(b) for b in hand):8.2f} s   "
+                    f"vecbridge {statistics.median(get(b) for b in vb):8.2f} s   ratio {spread(ratios)}"
                 )
+        print("  queries, vs each hand shard (latency; <1 is faster); 'driver' is vecbridge's Edge driver alone:")
+        for label in ("plain", "filtered"):
+            for stat in ("p50", "p95"):
+                vs = getattr(latencies[(label, "vecbridge")], stat)
+                ds = getattr(latencies[(label, "driver")], stat)
+                parts = [
+                    f"vecbridge {statistics.median(vs) * 1e3:7.3f} ms",
+                    f"driver {statistics.median(ds) * 1e3:7.3f} ms",
+                ]
+                for hand_name in HANDS:
+                    hs = getattr(latencies[(label, hand_name)], stat)
+                    vb_ratio = spread([v / h for h, v in zip(hs, vs, strict=True)])
+                    driver_ratio = spread([d / h for h, d in zip(hs, ds, strict=True)])
+                    hand_ms = statistics.median(hs) * 1e3
+                    parts.append(f"{hand_name} {hand_ms:7.3f} ms: vecbridge {vb_ratio}, driver {driver_ratio}")
+                print(f"    {label:9s} {stat}  " + "  |  ".join(parts))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -231,7 +231,8 @@ def check_record_fields(rec: Any, position: int, seen: dict[str, int]) -> Record
         raise InvalidInput(f"record {position}: id must be a non-empty string, got {rec.id!r} (use str(id))")
     if len(rec.id) > MAX_ID_LENGTH:
         raise InvalidInput(f"record {rec.id[:40]!r}...: id longer than {MAX_ID_LENGTH} characters")
-    check_text(rec.id, f"record {position}: id")
+    if not _clean_text(rec.id):  # the messages are formatted only on failure: this runs per record
+        check_text(rec.id, f"record {position}: id")
     if rec.id in seen:
         raise InvalidInput(
             f"duplicate id {rec.id!r} at positions {seen[rec.id]} and {position} of one batch: "
@@ -239,10 +240,13 @@ def check_record_fields(rec: Any, position: int, seen: dict[str, int]) -> Record
         )
     seen[rec.id] = position
     if rec.text is not None:
-        if not isinstance(rec.text, str) or not rec.text.strip():
+        if not isinstance(rec.text, str) or not rec.text or rec.text.isspace():  # no stripped copy
             raise InvalidInput(f"record {rec.id!r}: text must be a non-empty string or None")
-        check_text(rec.text, f"record {rec.id!r}: text")
-    check_metadata(rec.metadata if rec.metadata is not None else {}, where=f"record {rec.id!r}")
+        if not _clean_text(rec.text):
+            check_text(rec.text, f"record {rec.id!r}: text")
+    metadata = rec.metadata if rec.metadata is not None else {}
+    if not (type(metadata) is dict and _plainly_valid(metadata)):
+        _check_object(metadata, f"record {rec.id!r}", 1)
     return rec
 
 

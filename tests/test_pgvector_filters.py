@@ -7,76 +7,21 @@ unicode and quote-laden keys) run on a real PostgreSQL; every answer must equal 
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterator
 from typing import Any
 
-import numpy as np
 import pytest
 
 pytest.importorskip("vecbridge.connectors.pgvector", reason="pip install 'vecbridge[pgvector]'")
 
 from tests.backends.pgvector import _skip_without_pgserver, embedded_store
+from tests.random_filters import FILTERS, KEYS, dataset
 from vecbridge.connectors.pgvector.filters import compile_filter
 from vecbridge.core import CollectionSpec, InvalidFilter, Metric, Record, matches, parse_filter
 from vecbridge.core.filters import Comparison
 
 if (_reason := _skip_without_pgserver()) is not None:
     pytest.skip(_reason, allow_module_level=True)
-
-KEYS = ["n", "s", "b", "mix", "tags", "we'ird \"key\"", "emoji🚀", "%s"]
-VALUES: list[Any] = [
-    0, 1, 2, 2.0, -3, 2.5, 1e16, True, False, "1", "2", "a", "b", "日本語", "O'Brien", "", "%s", "$v",
-]
-
-
-def _value(rng: random.Random) -> Any:
-    roll = rng.random()
-    if roll < 0.45:
-        return rng.choice(VALUES)
-    if roll < 0.55:
-        return None
-    if roll < 0.62:
-        return []
-    if roll < 0.85:
-        return rng.sample(VALUES, rng.randint(1, 3))
-    if roll < 0.92:
-        return [[rng.choice(VALUES)]]  # nested list: never matched by a scalar test
-    return {"a": rng.choice(VALUES)}  # object: never matched either
-
-
-def dataset(n: int = 240, dim: int = 8, seed: int = 3) -> list[Record]:
-    rng = random.Random(seed)
-    vecs = np.random.default_rng(seed).normal(size=(n, dim)).astype(np.float32)
-    records = []
-    for i in range(n):
-        md = {k: _value(rng) for k in KEYS if rng.random() < 0.7}
-        records.append(Record(f"r{i}", vecs[i].tolist(), None, md))
-    return records
-
-
-def random_filter(rng: random.Random, depth: int = 0) -> dict[str, Any]:
-    roll = rng.random()
-    if depth < 2 and roll < 0.25:
-        op = rng.choice(["$and", "$or"])
-        return {op: [random_filter(rng, depth + 1) for _ in range(rng.randint(1, 3))]}
-    if depth < 2 and roll < 0.35:
-        return {"$not": random_filter(rng, depth + 1)}
-    key = rng.choice(KEYS)
-    op = rng.choice(["$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists", "short"])
-    scalar = rng.choice(VALUES)
-    if op == "short":
-        return {key: scalar}
-    if op in ("$gt", "$gte", "$lt", "$lte"):
-        return {key: {op: rng.choice([0, 1, 2, 2.0, 1.5, -3, 1e16])}}
-    if op in ("$in", "$nin"):
-        return {key: {op: rng.sample(VALUES, rng.randint(1, 4))}}
-    if op == "$exists":
-        return {key: {op: rng.random() < 0.5}}
-    return {key: {op: scalar}}
-
-
-FILTERS = [random_filter(random.Random(seed)) for seed in range(300)]
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +72,7 @@ def test_random_filters_match_the_reference(loaded: tuple[Any, str, list[Record]
         {"s": "1"},  # "1" is not 1
         {"n": {"$ne": 2}},  # matches missing, null and []
         {"tags": {"$exists": False}},
-        {"we'ird \"key\"": {"$in": ["O'Brien", "%s"]}},
+        {'we\'ird "key"': {"$in": ["O'Brien", "%s"]}},
         {"emoji🚀": {"$nin": ["日本語"]}},
         {"%s": {"$gte": 2}},
         {"$not": {"$or": [{"n": {"$lt": 0}}, {"s": "a"}]}},

@@ -25,6 +25,7 @@ from vecbridge.core.models import CollectionSpec, Metric
 
 from .convert import KEYWORDS_VECTOR, TENANT_KEY
 from .errors import edge_damage, is_edge_lock
+from .field_indexes import FieldIndexes
 from .integrity import clean_state, mismatch
 from .sidecar import SIDECAR, Sidecar, State, read_sidecar, write_sidecar
 
@@ -48,6 +49,8 @@ class OpenShard:
     #: The sidecar on disk says "not clean" (set before the first write of a session).
     dirty: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: Metadata fields written through this handle, and their payload indexes (field_indexes.py).
+    fields: FieldIndexes = field(default_factory=FieldIndexes)
 
 
 def _config(spec: CollectionSpec) -> qe.EdgeConfig:
@@ -189,8 +192,8 @@ class EdgeShards:
         opened.dirty = False
 
     def end_load(self, name: str) -> None:
-        """After a load: build Edge's index if the load left enough data without one, and record
-        the clean state the index was built on."""
+        """After a load: index the metadata fields it brought, build Edge's HNSW index if the load
+        left enough data without one, and record the clean state the index was built on."""
         with self._lock:
             opened = self._open.get(name)
         if opened is not None and self._optimize(opened) and opened.dirty:
@@ -198,8 +201,11 @@ class EdgeShards:
 
     @staticmethod
     def _optimize(opened: OpenShard) -> bool:
-        """Run Edge's optimizers when more vector data than Edge's indexing threshold has no index
-        yet (Edge never does it by itself). True if it ran."""
+        """Create the payload indexes of fields first written since the last time, then run Edge's
+        optimizers when more vector data than Edge's indexing threshold has no HNSW index yet (Edge
+        never does it by itself). The payload indexes come first, so the graph the optimizers
+        build has their per-value links. True if the optimizers ran."""
+        opened.fields.create_pending(opened.shard)
         info = opened.shard.info()
         unindexed = max(0, info.points_count - info.indexed_vectors_count)
         if unindexed * opened.sidecar.spec.dimension * 4 < INDEXING_BYTES:
