@@ -382,7 +382,10 @@ class StorePolicy:
             ready = [self.prepare(spec, chunk) for chunk in batched(records, size)]
             self._no_duplicates(ready)
             account.known = [i for b in ready for i in b.ids]
-            yield from ready
+            # Each batch is let go once written: a load holds its vectors twice only until then.
+            ready.reverse()
+            while ready:
+                yield ready.pop()
             return
         for chunk in batched(records, size):
             account.unread_input = True

@@ -82,6 +82,29 @@ def test_floats_kept_exactly_are_kept_exactly_by_edge() -> None:
     assert [(v, b) for v, b in claimed if repr(v) != repr(b)] == []
 
 
+def _digit_rule(value: float) -> bool:
+    """kept_exactly as first written, from the digits alone: what stored collections were keyed by."""
+    text = repr(value).lstrip("-")
+    mantissa, _, power = text.partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    digits = (whole + fraction).lstrip("0") or "0"
+    exponent = (int(power) if power else 0) - len(fraction)
+    return (len(text) <= 16 and "e" not in text) or (int(digits) <= 2**53 and -22 <= exponent <= 22)
+
+
+def test_kept_exactly_answers_as_the_digit_rule_it_was_written_with() -> None:
+    """A float's key is written when kept_exactly says no, and filters look for keys the same way:
+    its answers must never change, or collections written before would stop matching. Its fast
+    paths agree with the digit rule on every kind of float."""
+    rng = random.Random(11)
+    values = _floats(20000, seed=11) + [i / 7 for i in range(5000)]
+    values += [round(rng.uniform(0, 1e5), k) for k in range(14) for _ in range(500)]
+    values += [struct.unpack("<d", struct.pack("<Q", rng.getrandbits(64)))[0] for _ in range(20000)]
+    values += [10.0**k for k in range(-30, 30)] + [1e15, 1e16, 2.0**53, 2.0**53 + 2, 123456789012345678.0]
+    values = [v for v in values if math.isfinite(v)]
+    assert [v for v in values if kept_exactly(v) != _digit_rule(v)] == []
+
+
 def _neighbours(x: float) -> list[float]:
     out = [x]
     for direction in (math.inf, -math.inf):

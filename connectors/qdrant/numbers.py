@@ -67,8 +67,11 @@ def kept_exactly(value: float) -> bool:
     """Whether Qdrant reads this float back exactly: its shortest decimal digits (what serde_json
     writes, and ``repr``) form a significand of at most 2**53 with a power of ten within ±22."""
     text = repr(value).lstrip("-")
-    if len(text) <= 16 and "e" not in text:  # at most 15 digits, at most 15 after the point
-        return True
+    if "e" not in text:
+        if len(text) <= 16:  # at most 15 digits, at most 15 after the point
+            return True
+        if len(text) >= 18 and text[0] != "0":  # 17 or more digits, none a leading zero: > 2**53
+            return False
     mantissa, _, power = text.partition("e")
     whole, _, fraction = mantissa.partition(".")
     digits = (whole + fraction).lstrip("0") or "0"
