@@ -13,14 +13,15 @@ an exact key beside the metadata (connectors/qdrant/numbers.py); rounded ones ne
   hand       ``EdgeShard.create``; per batch of ``--batch`` records ``update(upsert_points([...]))`` with
              uuid5 point ids, the batch's vectors as lists and payload ``{"page_content", "metadata",
              "id"}``; then ``optimize()``.
-  hand+idx   the same, plus Qdrant's advice for filtered search: payload indexes on the fields
-             filters read, created before ``optimize()`` (keyword on ``cat``; float, without
-             per-value links, on ``i`` and ``score``: the indexes vecbridge creates for them).
+  hand+idx   the same, plus Qdrant's advice for filtered search: a payload index on the field
+             the filter reads, with Qdrant's default parameters (a keyword index on ``cat``, with
+             per-value HNSW links), created before ``optimize()``.
   vecbridge  ``connect("qdrant+edge://...")``; ``upsert(records)`` inside ``bulk_load`` (validation,
              payload with exact keys where needed, one ``update`` per batch of the same
-             size); the end of ``bulk_load`` creates the payload indexes of the fields written
-             (connectors/qdrant/field_indexes.py, which also indexes the exact keys) and runs
-             ``optimize()``.
+             size); the end of ``bulk_load`` creates payload indexes, without per-value links, on
+             every field written (connectors/qdrant/field_indexes.py: ``cat``, ``i``, ``score``
+             and the exact keys) and runs ``optimize()``; a filtered search is exact or ACORN
+             depending on how many points the indexes say pass.
 
 Timed per build: ingest (the writes), optimize (with the payload indexes, where built), and both
 together. Builds rotate which one goes first; ``--repeats`` builds of each.
@@ -106,12 +107,8 @@ class Latencies:
     p95: list[float] = field(default_factory=list)
 
 
-#: What hand+idx indexes: the fields the metadata holds, as vecbridge does (field_indexes.py).
-HAND_INDEXES = {
-    'metadata."cat"': qe.KeywordIndexParams(),
-    'metadata."i"': qe.FloatIndexParams(enable_hnsw=False),
-    'metadata."score"': qe.FloatIndexParams(enable_hnsw=False),
-}
+#: What hand+idx indexes: the field its filter reads, with Qdrant's default parameters.
+HAND_INDEXES = {'metadata."cat"': qe.KeywordIndexParams()}
 
 
 def hand_build(data: Data, folder: Path, batch: int, indexes: bool = False) -> tuple[Build, qe.EdgeShard]:

@@ -1,9 +1,11 @@
-"""Edge collections index the metadata fields a load writes (connectors/qdrant/field_indexes.py).
+"""Edge collections index the metadata fields a load writes, and filtered searches use them
+(connectors/qdrant/field_indexes.py).
 
 Without those indexes a filtered search over Edge's HNSW graph can come back short and wrong when
-few points pass the filter. Edge's thresholds are lowered here so a small collection behaves as a
-large one does: an HNSW graph exists (indexing threshold), and a filter's estimated matches are
-above the count Qdrant would scan one by one (full-scan threshold).
+few points pass the filter. The ``large_behaviour`` fixture lowers the thresholds so a small
+collection behaves as a large one does: an HNSW graph exists (indexing threshold), a filter's
+estimated matches are above the count Qdrant would scan one by one (full-scan threshold), and
+above what vecbridge searches exactly, so the graph walk (ACORN) is what is tested.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import qdrant_edge as qe
 
 import vecbridge.connectors.qdrant.edge_shards as shards_module
 from tests.random_filters import FILTERS, dataset
+from vecbridge.connectors.qdrant import field_indexes
 from vecbridge.connectors.qdrant.field_indexes import indexes_for
 from vecbridge.core import CollectionSpec, Metric, Record, connect, matches
 from vecbridge.core.errors import UnsupportedFilter
@@ -42,6 +45,7 @@ def large_behaviour(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(shards_module, "INDEXING_BYTES", 64 * 1024)
     monkeypatch.setattr(shards_module, "_config", small_config)
+    monkeypatch.setattr(field_indexes, "EXACT_FILTER_BYTES", 1024)
 
 
 def _clustered(n: int, dim: int, seed: int = 0) -> tuple[list[Record], np.ndarray]:
@@ -71,11 +75,26 @@ def test_a_filtered_search_after_a_load_finds_the_true_nearest_matches(
         with store.bulk_load("docs", expected=len(records)):
             store.upsert("docs", records)
         assert store.driver._shards.get("docs").shard.info().indexed_vectors_count == len(records)
+        recalls = []
         for q in queries:
             exact = [h.id for h in store.query("docs", q, k=10, filter=flt, exact=True)]
             found = [h.id for h in store.query("docs", q, k=10, filter=flt)]
-            assert len(exact) == 10
-            assert len(set(found) & set(exact)) >= 9, (found, exact)
+            assert len(exact) == len(found) == 10
+            recalls.append(len(set(found) & set(exact)) / 10)
+        # An approximate search's recall (without the indexes: 0.0 to 0.1 for the keyword filter).
+        assert np.mean(recalls) >= 0.9 and min(recalls) >= 0.6, recalls
+
+
+def test_a_filter_few_points_pass_is_searched_exactly(tmp_path: Path, large_behaviour: None) -> None:
+    """Below EXACT_FILTER_BYTES of passing vectors the hits are exactly the true nearest ones."""
+    records, queries = _clustered(4000, 16)
+    with connect(f"qdrant+edge://{tmp_path}") as store:
+        store.create_collection(CollectionSpec("docs", 16))
+        store.upsert("docs", records)
+        field_indexes.EXACT_FILTER_BYTES = 200 * 16 * 4  # {"cat": "c3"} passes 200 points
+        for q in queries:
+            exact = [(h.id, h.score) for h in store.query("docs", q, k=10, filter={"cat": "c3"}, exact=True)]
+            assert [(h.id, h.score) for h in store.query("docs", q, k=10, filter={"cat": "c3"})] == exact
 
 
 def test_random_filters_on_indexed_fields_match_the_reference(tmp_path: Path, large_behaviour: None) -> None:

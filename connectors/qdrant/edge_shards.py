@@ -192,8 +192,8 @@ class EdgeShards:
         opened.dirty = False
 
     def end_load(self, name: str) -> None:
-        """After a load: index the metadata fields it brought, build Edge's HNSW index if the load
-        left enough data without one, and record the clean state the index was built on."""
+        """After a load: build Edge's HNSW index if the load left enough data without one, and
+        record the clean state the index was built on."""
         with self._lock:
             opened = self._open.get(name)
         if opened is not None and self._optimize(opened) and opened.dirty:
@@ -201,10 +201,9 @@ class EdgeShards:
 
     @staticmethod
     def _optimize(opened: OpenShard) -> bool:
-        """Create the payload indexes of fields first written since the last time, then run Edge's
-        optimizers when more vector data than Edge's indexing threshold has no HNSW index yet (Edge
-        never does it by itself). The payload indexes come first, so the graph the optimizers
-        build has their per-value links. True if the optimizers ran."""
+        """Create payload indexes still waiting (field_indexes.py; writes create them as they
+        go), then run Edge's optimizers when more vector data than Edge's indexing threshold has
+        no HNSW index yet (Edge never does it by itself). True if the optimizers ran."""
         opened.fields.create_pending(opened.shard)
         info = opened.shard.info()
         unindexed = max(0, info.points_count - info.indexed_vectors_count)
