@@ -226,7 +226,9 @@ def check_recall(data: Data, shards: dict[str, qe.EdgeShard], store: Store) -> s
         return [by_uuid[str(p.id)] for p in shard.query(request)]
 
     def vb_ids(q: np.ndarray, exact: bool, filtered: bool) -> list[str]:
-        return [h.id for h in store.query("bench", q, k=10, exact=exact, filter=FILTER if filtered else None)]
+        # exact=False is not passed: vecbridge chooses, as in the timed queries.
+        options = {"exact": True} if exact else {}
+        return [h.id for h in store.query("bench", q, k=10, filter=FILTER if filtered else None, **options)]
 
     queries = data.queries[:20]
     found: list[str] = []

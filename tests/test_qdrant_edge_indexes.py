@@ -65,9 +65,10 @@ def _schema(store: Any, name: str) -> set[str]:
     return set(store.driver._shards.get(name).shard.info().payload_schema)
 
 
+@pytest.mark.parametrize("options", [{}, {"exact": False}], ids=["default", "approximate"])
 @pytest.mark.parametrize("flt", [{"cat": "c3"}, {"i": {"$lt": 200}}, {"score": {"$gte": 100.5}}])
 def test_a_filtered_search_after_a_load_finds_the_true_nearest_matches(
-    tmp_path: Path, large_behaviour: None, flt: dict[str, Any]
+    tmp_path: Path, large_behaviour: None, flt: dict[str, Any], options: dict[str, Any]
 ) -> None:
     records, queries = _clustered(4000, 16)
     with connect(f"qdrant+edge://{tmp_path}") as store:
@@ -78,7 +79,7 @@ def test_a_filtered_search_after_a_load_finds_the_true_nearest_matches(
         recalls = []
         for q in queries:
             exact = [h.id for h in store.query("docs", q, k=10, filter=flt, exact=True)]
-            found = [h.id for h in store.query("docs", q, k=10, filter=flt)]
+            found = [h.id for h in store.query("docs", q, k=10, filter=flt, **options)]
             assert len(exact) == len(found) == 10
             recalls.append(len(set(found) & set(exact)) / 10)
         # An approximate search's recall (without the indexes: 0.0 to 0.1 for the keyword filter).

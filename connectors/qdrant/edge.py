@@ -169,11 +169,19 @@ class EdgeDriver(DriverDefaults):
             corpus = self._filter(target, None)
             return query, qe.SearchParams(idf=qe.IdfParams(corpus=corpus)) if corpus is not None else None
         options = search_options(request.options)
-        if request.filter is not None and "exact" not in options:
-            # A graph walk checking a filter strands where few points pass: exact or ACORN instead.
+        if request.filter is not None and options.get("exact") is not True:
+            # A graph walk checking a filter strands where few points pass: exact or ACORN instead
+            # (only ACORN when the caller said exact=False).
             opened = self._shards.get(target.name)
             options.update(
-                plan_filtered(opened.fields, opened.shard, request.filter, compiled, target.spec.dimension)
+                plan_filtered(
+                    opened.fields,
+                    opened.shard,
+                    request.filter,
+                    compiled,
+                    target.spec.dimension,
+                    approximate=options.get("exact") is False,
+                )
             )
         assert request.vector is not None
         # A list: Edge reads it faster than a numpy array (measured: ~80 vs ~220 us for 768 floats).

@@ -37,7 +37,8 @@ A filtered search (:func:`plan_filtered`) then runs one of three ways:
   the hits are the true nearest ones, where a graph walk on an unindexed condition could come
   back short or wrong.
 
-An explicit ``exact=`` from the caller is obeyed.
+An explicit ``exact=True`` from the caller is obeyed as it is; with ``exact=False`` a filtered
+search is never exact, and uses ACORN.
 """
 
 from __future__ import annotations
@@ -193,10 +194,12 @@ class FieldIndexes:
 
 
 def plan_filtered(
-    fields: FieldIndexes, shard: qe.EdgeShard, node: FilterNode, compiled: Any, dimension: int
+    fields: FieldIndexes, shard: qe.EdgeShard, node: FilterNode, compiled: Any, dimension: int, *, approximate: bool
 ) -> dict[str, Any]:
     """The search parameters of a filtered search (see the module docstring): ``exact`` or
-    ``acorn``."""
+    ``acorn``; only ``acorn`` when the caller asked for an ``approximate`` search (exact=False)."""
+    if approximate:
+        return {"acorn": _ACORN}
     if not fields.served(node, shard):
         return {"exact": True}
     # Edge's estimate from the indexes (exact=False): no point is read.
