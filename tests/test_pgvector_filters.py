@@ -14,6 +14,8 @@ import pytest
 
 pytest.importorskip("vecbridge.connectors.pgvector", reason="pip install 'vecbridge[pgvector]'")
 
+import numpy as np
+
 from tests.backends.pgvector import _skip_without_pgserver, embedded_store
 from tests.random_filters import FILTERS, KEYS, dataset
 from vecbridge.connectors.pgvector.filters import compile_filter
@@ -132,3 +134,29 @@ def test_sql_text_carries_no_keys_or_values() -> None:
     plain = {"$or": [{"k": "v"}, {"k": {"$in": ["v", 5]}}, {"k": {"$gt": 3}}, {"k": {"$exists": True}}]}
     other = compile_filter(parse_filter(plain))
     assert other is not None and other.clause.as_string(None) == text
+
+
+def test_a_filter_few_rows_pass_returns_every_passing_row() -> None:
+    """An HNSW index scan checking a filter stops after hnsw.max_scan_tuples (20,000): with 10 rows
+    of 40,000 passing it returned 3 to 7 of them. A short answer is checked exactly."""
+    store = embedded_store()
+    name = "few_pass"
+    store.drop_collection(name)
+    store.create_collection(CollectionSpec(name, 4))
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(40_000, 4)).astype(np.float32)
+    try:
+        with store.bulk_load(name, expected=len(vectors)):
+            store.upsert(
+                name,
+                [Record(f"r{i}", vectors[i], None, {"cat": f"c{i % 4000}"}) for i in range(len(vectors))],
+                batch_size=5000,
+            )
+        passing = {f"r{i}" for i in range(7, 40_000, 4000)}
+        for q in rng.normal(size=(5, 4)):
+            assert {h.id for h in store.query(name, q, k=10, filter={"cat": "c7"})} == passing
+            # k above the passing rows: all of them, nothing else
+            assert {h.id for h in store.query(name, q, k=50, filter={"cat": "c7"})} == passing
+    finally:
+        store.drop_collection(name)
+        store.close()

@@ -209,10 +209,14 @@ class AdoptedPlans:
         distance = sql.SQL("{} {} %(q)s::{} AS distance").format(
             self.vector, ops.operator, sql.SQL(self.layout.storage)
         )
-        statement = sql.SQL("{}{} ORDER BY distance LIMIT %(k)s").format(
-            self._select(request.include_vectors, distance), self._where(request.filter, params)
-        )
+        select, where = self._select(request.include_vectors, distance), self._where(request.filter, params)
+        statement = sql.SQL("{}{} ORDER BY distance LIMIT %(k)s").format(select, where)
         rows = yield Query(statement, params, binary=True, prepare=False)
+        if len(rows) < request.k and where != sql.SQL(""):
+            # A short answer from an index scan checking the WHERE: searched again filter first,
+            # exact (statements.py says why).
+            exact = sql.SQL("SELECT * FROM ({}{} OFFSET 0) AS passing ORDER BY distance LIMIT %(k)s")
+            rows = yield Query(exact.format(select, where), params, binary=True, prepare=False)
         rows.sort(key=lambda r: (r[3], r[0]))
         return [hit_from_row(self._row(r), ops, request.include_vectors) for r in rows]
 
