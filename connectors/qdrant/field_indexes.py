@@ -33,12 +33,17 @@ A filtered search (:func:`plan_filtered`) then runs one of three ways:
   the points) when more pass.
 * **exact** when the filter reads a field without the index its values need
   (:meth:`FieldIndexes.served`). Examples: a field first written as strings and later compared
-  with a number, a field that was only ever None, an ``$eq`` on an object. This is slower, but
+  with a number, a field that was only ever None, an ``$eq`` on an object or a number. This is slower, but
   the hits are the true nearest ones, where a graph walk on an unindexed condition could come
   back short or wrong.
 
 An explicit ``exact=True`` from the caller is obeyed as it is; with ``exact=False`` a filtered
-search is never exact, and uses ACORN.
+search on indexed fields uses ACORN, never exact, and one on fields without the indexes it needs is
+still exact: ACORN needs the indexes' estimate.
+
+Equality on a number (``{"year": 2024}``) is one such filter: integers are matched by value
+(filters.py), and a float index serves only ranges. So it searches exactly: correct, as slow as
+without an index.
 """
 
 from __future__ import annotations
@@ -91,7 +96,7 @@ def _needs(node: Comparison) -> list[tuple[tuple[str, str | None], Any]]:
     if isinstance(value, Instant):
         return [((DATES_KEY, field), FLOAT), ((DATE_KEYS_KEY, field), INTEGER)]
     if op in ("gt", "gte", "lt", "lte"):
-        values = (value,)
+        return [(meta, FLOAT), (keys, INTEGER)]  # the value's range, and keys near the bound
     out: list[tuple[tuple[str, str | None], Any]] = []
     for v in values:
         if type(v) is str:
@@ -99,7 +104,10 @@ def _needs(node: Comparison) -> list[tuple[tuple[str, str | None], Any]]:
         elif type(v) is bool:
             out.append((keys, INTEGER))
         else:
-            out += [(meta, FLOAT), (keys, INTEGER)]
+            # Equal to a number: integers match by value (filters.py), which a float index does
+            # not serve. No integer index is made for values (a later float would be missing
+            # from it), so such a filter searches exactly.
+            out.append((meta, INTEGER))
     return out
 
 
@@ -198,10 +206,10 @@ def plan_filtered(
 ) -> dict[str, Any]:
     """The search parameters of a filtered search (see the module docstring): ``exact`` or
     ``acorn``; only ``acorn`` when the caller asked for an ``approximate`` search (exact=False)."""
+    if not fields.served(node, shard):
+        return {"exact": True}  # even when approximate: ACORN needs the indexes' estimate
     if approximate:
         return {"acorn": _ACORN}
-    if not fields.served(node, shard):
-        return {"exact": True}
     # Edge's estimate from the indexes (exact=False): no point is read.
     passing = int(shard.count(qe.CountRequest(exact=False, filter=compiled)))
     if passing * dimension * 4 <= EXACT_FILTER_BYTES:
