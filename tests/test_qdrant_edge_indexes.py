@@ -91,13 +91,15 @@ def test_a_filtered_search_after_a_load_finds_the_true_nearest_matches(
         assert np.mean(recalls) >= 0.8 and min(recalls) >= 0.5, recalls
 
 
-def test_a_filter_few_points_pass_is_searched_exactly(tmp_path: Path, large_behaviour: None) -> None:
+def test_a_filter_few_points_pass_is_searched_exactly(
+    tmp_path: Path, large_behaviour: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Below EXACT_FILTER_BYTES of passing vectors the hits are exactly the true nearest ones."""
     records, queries = _clustered(4000, 16)
     with connect(f"qdrant+edge://{tmp_path}") as store:
         store.create_collection(CollectionSpec("docs", 16))
         store.upsert("docs", records)
-        field_indexes.EXACT_FILTER_BYTES = 200 * 16 * 4  # {"cat": "c3"} passes 200 points
+        monkeypatch.setattr(field_indexes, "EXACT_FILTER_BYTES", 200 * 16 * 4)  # {"cat": "c3"} passes 200
         for q in queries:
             exact = [(h.id, h.score) for h in store.query("docs", q, k=10, filter={"cat": "c3"}, exact=True)]
             assert [(h.id, h.score) for h in store.query("docs", q, k=10, filter={"cat": "c3"})] == exact

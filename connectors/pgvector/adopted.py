@@ -48,7 +48,7 @@ from .filters import compile_filter
 from .options import CollectionLayout, SearchKnobs
 from .plans import Plan, Query, Work
 from .schema import operators
-from .statements import DataPlans
+from .statements import DataPlans, filter_first
 
 __all__ = ["AdoptedPlans", "inspect"]
 
@@ -213,10 +213,8 @@ class AdoptedPlans:
         statement = sql.SQL("{}{} ORDER BY distance LIMIT %(k)s").format(select, where)
         rows = yield Query(statement, params, binary=True, prepare=False)
         if len(rows) < request.k and where != sql.SQL(""):
-            # A short answer from an index scan checking the WHERE: searched again filter first,
-            # exact (statements.py says why).
-            exact = sql.SQL("SELECT * FROM ({}{} OFFSET 0) AS passing ORDER BY distance LIMIT %(k)s")
-            rows = yield Query(exact.format(select, where), params, binary=True, prepare=False)
+            # Short, maybe because the index scan gave up: the same search, filter first.
+            rows = yield Query(filter_first(select, where), params, binary=True, prepare=False)
         rows.sort(key=lambda r: (r[3], r[0]))
         return [hit_from_row(self._row(r), ops, request.include_vectors) for r in rows]
 

@@ -41,7 +41,7 @@ from vecbridge.core.keywords import query_vector
 from vecbridge.core.models import CollectionSpec, Hit, Record, ScanPage
 
 from . import convert
-from .edge_shards import EdgeShards
+from .edge_shards import EdgeShards, OpenShard
 from .errors import translate
 from .field_indexes import plan_filtered
 from .filters import QdrantFilterCompiler, edge_dialect
@@ -157,9 +157,9 @@ class EdgeDriver(DriverDefaults):
         opened.shard.update(qe.UpdateOperation.upsert_points(points))
         return WriteResult.all_written(batch)
 
-    def _query(self, target: Target, request: SearchRequest, compiled: Any) -> tuple[Any, Any]:
-        """The Edge query and search parameters of a dense or keyword search (``compiled``: its
-        filter, as Edge takes it)."""
+    def _query(self, target: Target, request: SearchRequest, opened: OpenShard, compiled: Any) -> tuple[Any, Any]:
+        """The Edge query and search parameters of a dense or keyword search on ``opened``
+        (``compiled``: its filter, as Edge takes it)."""
         if request.mode is SearchMode.KEYWORD:
             words = query_vector(request.text or "")
             query = qe.Query.Nearest(
@@ -172,7 +172,6 @@ class EdgeDriver(DriverDefaults):
         if request.filter is not None and options.get("exact") is not True:
             # A graph walk checking a filter strands where few points pass: exact or ACORN instead
             # (only ACORN when the caller said exact=False).
-            opened = self._shards.get(target.name)
             options.update(
                 plan_filtered(
                     opened.fields,
@@ -189,10 +188,10 @@ class EdgeDriver(DriverDefaults):
 
     @_no_panics
     def search(self, target: Target, request: SearchRequest) -> list[Hit]:
-        shard = self._shards.get(target.name).shard
+        opened = self._shards.get(target.name)
         compiled = self._filter(target, request.filter)
-        query, params = self._query(target, request, compiled)
-        points = shard.query(
+        query, params = self._query(target, request, opened, compiled)
+        points = opened.shard.query(
             qe.QueryRequest(
                 limit=request.k,
                 query=query,

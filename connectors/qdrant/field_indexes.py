@@ -33,17 +33,14 @@ A filtered search (:func:`plan_filtered`) then runs one of three ways:
   the points) when more pass.
 * **exact** when the filter reads a field without the index its values need
   (:meth:`FieldIndexes.served`). Examples: a field first written as strings and later compared
-  with a number, a field that was only ever None, an ``$eq`` on an object or a number. This is slower, but
-  the hits are the true nearest ones, where a graph walk on an unindexed condition could come
-  back short or wrong.
+  with a number, a field that was only ever None, an ``$eq`` on an object, and equality on a
+  number (``{"year": 2024}``: integers match by value, filters.py, and a float index serves only
+  ranges). This is slower, but the hits are the true nearest ones, where a graph walk on an
+  unindexed condition could come back short or wrong.
 
 An explicit ``exact=True`` from the caller is obeyed as it is; with ``exact=False`` a filtered
 search on indexed fields uses ACORN, never exact, and one on fields without the indexes it needs is
 still exact: ACORN needs the indexes' estimate.
-
-Equality on a number (``{"year": 2024}``) is one such filter: integers are matched by value
-(filters.py), and a float index serves only ranges. So it searches exactly: correct, as slow as
-without an index.
 """
 
 from __future__ import annotations
